@@ -1,0 +1,108 @@
+"""Where things are: the repository's katas, their reference files, tests and mutants."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from checker.blanks import Blank, normalize, parse_blanks
+
+ROOT = Path(__file__).resolve().parents[1]
+KATAS_DIR = ROOT / "katas"
+REFERENCE_DIR = ROOT / "reference"
+TESTS_DIR = ROOT / "tests"
+MUTANTS_DIR = TESTS_DIR / "mutants"
+STATE_DIR = ROOT / ".katas"
+
+MODULE_RE = re.compile(r"^k(\d\d)_[a-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Kata:
+    number: str  # "03"
+    module: str  # "k03_attention"
+
+    @property
+    def reference_path(self) -> Path:
+        return REFERENCE_DIR / f"{self.module}.py"
+
+    @property
+    def kata_path(self) -> Path:
+        return KATAS_DIR / f"{self.module}.py"
+
+    @property
+    def test_path(self) -> Path:
+        return TESTS_DIR / f"test_{self.module}.py"
+
+    @property
+    def mutants_path(self) -> Path:
+        return MUTANTS_DIR / f"{self.module}.py"
+
+    @property
+    def session(self) -> str:
+        return f"kata-{self.number}"
+
+    @cached_property
+    def reference_source(self) -> str:
+        return normalize(self.reference_path.read_text(encoding="utf-8"))
+
+    @cached_property
+    def blanks(self) -> list[Blank]:
+        return parse_blanks(self.reference_source, str(self.reference_path.relative_to(ROOT)))
+
+    @cached_property
+    def title(self) -> str:
+        """The first line of the reference module's docstring, without 'Kata NN:'."""
+        doc = ast.get_docstring(ast.parse(self.reference_source)) or self.module
+        return re.sub(r"^Kata \d\d\s*[:·-]\s*", "", doc.strip().split("\n")[0]).rstrip(".")
+
+    @cached_property
+    def earlier_katas(self) -> list[str]:
+        """Modules of earlier katas this kata imports (their reference versions serve its tests)."""
+        found = []
+        for node in ast.walk(ast.parse(self.reference_source)):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            found += [n for n in names if MODULE_RE.match(n) and n != self.module]
+        return sorted(set(found))
+
+    def relpath(self, path: Path) -> str:
+        return path.relative_to(ROOT).as_posix()
+
+
+def all_katas() -> list[Kata]:
+    katas = []
+    for path in sorted(REFERENCE_DIR.glob("k[0-9][0-9]_*.py")):
+        m = MODULE_RE.match(path.stem)
+        if m:
+            katas.append(Kata(number=m[1], module=path.stem))
+    return katas
+
+
+class UnknownKata(LookupError):
+    pass
+
+
+def find_kata(name: str) -> Kata:
+    """A kata by number ('3', '03', 'kata-03'), module ('k03_attention') or blank ID ('03.2')."""
+    key = name.strip().lower().removeprefix("kata-").removeprefix("kata").split(".")[0]
+    for kata in all_katas():
+        if key in (kata.number, kata.module, kata.number.lstrip("0") or "0"):
+            return kata
+    known = ", ".join(k.number for k in all_katas())
+    raise UnknownKata(f"no kata '{name}'; the katas are {known}")
+
+
+def find_blank(blank_id: str) -> tuple[Kata, Blank]:
+    kata = find_kata(blank_id)
+    for blank in kata.blanks:
+        if blank.id == blank_id:
+            return kata, blank
+    ids = ", ".join(b.id for b in kata.blanks)
+    raise UnknownKata(f"kata {kata.number} has no blank '{blank_id}'; its blanks are {ids}")

@@ -1,0 +1,251 @@
+"""`katas`: the command line, a thin layer over the checker's functions.
+
+Exit codes: 0 all graded blanks pass (or the command did its job), 1 some blank does not pass
+yet, 2 a bad request (unknown kata or blank, a self-check finding), 3 the environment cannot
+grade (torch or pytest-timeout missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.syntax import Syntax
+from rich.text import Text
+
+from checker import progress, render, workspace
+from checker.catalog import UnknownKata, all_katas, find_blank, find_kata
+from checker.grading import BROKEN, FAILING, NOT_STARTED, PASSING, EnvironmentProblem, grade, is_pristine
+
+OK, NOT_PASSING, BAD_REQUEST, NO_ENVIRONMENT = 0, 1, 2, 3
+
+
+def kata_states(katas=None):
+    """The state of every kata: from the cache where nothing changed, graded (in one run) where it did."""
+    data = progress.load()
+    results, to_grade = {}, []
+    for kata in katas or all_katas():
+        entry = progress.cached(kata, data)
+        if entry:
+            results[kata.number] = (entry["state"], sum(v == "pass" for v in entry["blanks"].values()))
+        elif is_pristine(kata):
+            results[kata.number] = (NOT_STARTED, 0)
+        else:
+            to_grade.append(kata)
+    if to_grade:
+        graded = grade(to_grade)
+        progress.record(graded)
+        results.update({r.kata.number: (r.state, r.passed) for r in graded})
+    return results
+
+
+def cmd_status(args) -> int:
+    out = render.console()
+    katas = all_katas()
+    states = kata_states(katas)
+    rows = [(k, *states[k.number], len(k.blanks), render.kata_command(k)) for k in katas]
+    out.print(render.dashboard(rows))
+    out.print(render.overall(rows))
+    todo = next((k for k in katas if states[k.number][0] != PASSING), None)
+    if todo is None:
+        out.print(Text("Every kata passes. Well done!", style="bold green"))
+        return OK
+    out.print(
+        Text(f"Next: kata {todo.number}, {todo.title}: open {todo.relpath(todo.kata_path)} and run "
+             f"`{render.kata_command(todo)}`", style="bold")  # fmt: skip
+    )
+    return OK
+
+
+def earlier_kata_notes(kata) -> list[str]:
+    notes = []
+    by_module = {k.module: k for k in all_katas()}
+    for module in kata.earlier_katas:
+        earlier = by_module.get(module)
+        if earlier is None:
+            continue
+        entry = progress.cached(earlier)
+        state = entry["state"] if entry else (NOT_STARTED if is_pristine(earlier) else "not graded yet")
+        if state != PASSING:
+            notes.append(
+                f"this kata uses kata {earlier.number} ({module}), which is {state} in your copy: "
+                f"its tests use the reference version, so you can carry on here."
+            )
+    return notes
+
+
+def cmd_check(args) -> int:
+    kata = find_kata(args.kata)
+    only = [find_blank(b)[1].id for b in args.blanks] or ([find_blank(args.kata)[1].id] if "." in args.kata else [])
+    result = grade([kata], impl=args.impl, only_blanks=only)[0]
+    if args.impl == "katas" and not only:
+        progress.record([result])
+    render.console().print(render.kata_report(result, earlier_kata_notes(kata) if args.impl == "katas" else []))
+    graded = [b for b in result.blanks if not only or b.id in only]
+    return OK if result.state != BROKEN and all(b.verdict == "pass" for b in graded) else NOT_PASSING
+
+
+def cmd_hint(args) -> int:
+    kata, blank = find_blank(args.blank)
+    out = render.console()
+    if not blank.hints:
+        out.print(f"Blank {blank.id} has no hints.")
+        return OK
+    data = progress.load()
+    seen = data["hints"].get(blank.id, 0)
+    tier = min(args.tier or seen + 1, len(blank.hints))
+    data["hints"][blank.id] = max(seen, tier)
+    progress.save(data)
+    out.print(Text(f"Blank {blank.id} ({blank.budget}): {blank.statement}", style="bold"))
+    for i, hint in enumerate(blank.hints[:tier], start=1):
+        out.print(Text(f"  hint {i} of {len(blank.hints)}: ", style="cyan"), Text(hint, style="" if i == tier else "dim"))
+    if tier < len(blank.hints):
+        out.print(Text(f"Ask again (`{render.hint_command(blank.id)}`) for a stronger hint.", style="dim"))
+    else:
+        out.print(Text(f"That was the last hint. `nox -s solution -- {kata.number}` shows ours once yours passes.",
+                       style="dim"))  # fmt: skip
+    return OK
+
+
+def cmd_watch(args) -> int:
+    from watchfiles import watch
+
+    kata = find_kata(args.kata)
+    out = render.console()
+
+    def regrade():
+        out.clear()
+        result = grade([kata])[0]
+        progress.record([result])
+        out.print(render.kata_report(result, earlier_kata_notes(kata)))
+        out.print(Text(f"Watching {kata.relpath(kata.kata_path)}: save it to grade again; Ctrl-C stops.", style="dim"))
+
+    regrade()
+    try:
+        for _ in watch(kata.kata_path.parent, watch_filter=lambda _, path: path.endswith(kata.kata_path.name),
+                       debounce=300, raise_interrupt=False):  # fmt: skip
+            regrade()
+    except KeyboardInterrupt:
+        pass
+    return OK
+
+
+def cmd_reset(args) -> int:
+    kata = find_kata(args.kata)
+    saved = workspace.reset(kata)
+    out = render.console()
+    if saved:
+        out.print(f"Kata {kata.number} is back to its fresh form. Your version is kept as {saved.as_posix()}")
+    else:
+        out.print(f"Kata {kata.number} was already in its fresh form; nothing to back up.")
+    return OK
+
+
+def cmd_solution(args) -> int:
+    kata = find_kata(args.kata)
+    out = render.console()
+    state = kata_states([kata])[kata.number][0]
+    if state != PASSING and not args.anyway:
+        out.print(
+            f"Kata {kata.number} is {state}: the reference solution opens once yours passes "
+            f"(`{render.kata_command(kata)}`). A teacher can add --anyway."
+        )
+        return NOT_PASSING
+    diff = workspace.solution_diff(kata)
+    if not diff:
+        out.print("Yours is the same as the reference, line for line.")
+    else:
+        out.print(Text(f"From yours (-) to ours (+), kata {kata.number}:", style="bold"))
+        out.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+    return OK
+
+
+def cmd_restore_tests(args) -> int:
+    restored = workspace.restore_tests()
+    out = render.console()
+    for relpath, saved in restored:
+        out.print(f"restored {relpath}" + (f" (your copy: {saved.as_posix()})" if saved else ""))
+    if not restored:
+        out.print("The tests are as shipped; nothing to restore.")
+    return OK
+
+
+def cmd_grade(args) -> int:
+    """Grade every started kata (CI on a learner's fork): fails where a started kata is wrong."""
+    results = grade([k for k in all_katas() if not is_pristine(k)])
+    progress.record(results)
+    out = render.console()
+    for result in results:
+        out.print(render.kata_report(result))
+    cmd_status(args)
+    return NOT_PASSING if any(r.state in (FAILING, BROKEN) for r in results) else OK
+
+
+def cmd_generate(args) -> int:
+    out = render.console()
+    for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
+        note = f" (the old file had your work: kept as {saved.as_posix()})" if saved else ""
+        out.print(f"wrote {kata.relpath(kata.kata_path)}{note}")
+    for path in workspace.stale_katas():
+        out.print(f"note: {path.name} has no reference file any more; remove it if it is obsolete")
+    out.print("katas/ and checker/tests_manifest.json are up to date with reference/ and tests/.")
+    return OK
+
+
+def cmd_selfcheck(args) -> int:
+    from checker import selfcheck
+
+    return OK if selfcheck.run(render.console(), mutants=not args.no_mutants) else BAD_REQUEST
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="katas", description="Grade your katas, track progress, get hints.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("status", help="the progress dashboard (the default)").set_defaults(run=cmd_status)
+    p = sub.add_parser("check", help="grade one kata: `katas check 03`, or one blank: `katas check 03.2`")
+    p.add_argument("kata")
+    p.add_argument("blanks", nargs="*", help="only these blanks")
+    p.add_argument("--impl", default="katas", help="'katas' (yours), 'reference', or a folder")
+    p.set_defaults(run=cmd_check)
+    p = sub.add_parser("hint", help="the next hint for a blank: `katas hint 03.2`")
+    p.add_argument("blank")
+    p.add_argument("--tier", type=int, help="show hints up to this tier")
+    p.set_defaults(run=cmd_hint)
+    p = sub.add_parser("watch", help="grade a kata again on every save")
+    p.add_argument("kata")
+    p.set_defaults(run=cmd_watch)
+    p = sub.add_parser("reset", help="a fresh copy of a kata (yours is backed up in .katas/backups/)")
+    p.add_argument("kata")
+    p.set_defaults(run=cmd_reset)
+    p = sub.add_parser("solution", help="diff yours with the reference, once yours passes")
+    p.add_argument("kata")
+    p.add_argument("--anyway", action="store_true", help="show it before yours passes (teachers)")
+    p.set_defaults(run=cmd_solution)
+    sub.add_parser("restore-tests", help="undo edits to the tests (your copies are backed up)").set_defaults(
+        run=cmd_restore_tests
+    )
+    sub.add_parser("grade", help="grade every kata (CI on your fork)").set_defaults(run=cmd_grade)
+    p = sub.add_parser("generate", help="maintainers: regenerate katas/ from reference/")
+    p.add_argument("katas", nargs="*", help="only these katas (default: all)")
+    p.set_defaults(run=cmd_generate)
+    p = sub.add_parser("selfcheck", help="maintainers: check the authoring (katas, tests, mutants)")
+    p.add_argument("--no-mutants", action="store_true", help="skip the mutant runs")
+    p.set_defaults(run=cmd_selfcheck)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run = getattr(args, "run", cmd_status)
+    try:
+        return run(args)
+    except UnknownKata as e:
+        render.console().print(Text(str(e), style="red"))
+        return BAD_REQUEST
+    except EnvironmentProblem as e:
+        render.console().print(Text(str(e), style="red"))
+        return NO_ENVIRONMENT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

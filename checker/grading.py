@@ -1,0 +1,225 @@
+"""Grade katas: run their tests in one pytest subprocess and turn its events into a verdict per blank.
+
+The subprocess keeps the checker safe from what a kata can do (loop forever, crash, eat memory):
+pytest-timeout stops a test that runs too long, and a test that started but never reported
+is named as the place the run died. The checker itself never imports torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.blanks import blank_near_line, normalize, unfilled_blanks
+from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata
+from checker.manifest import edited_test_files
+
+TEST_TIMEOUT_S = 10  # per test; the kata tests take well under a second each
+RUN_TIMEOUT_S = 300  # the whole run, in case something slips past pytest-timeout
+
+# Blank verdicts, from best to worst
+PASS, TODO, NEEDS, FAIL, TIMEOUT, NOT_RUN = "pass", "todo", "needs", "fail", "timeout", "not run"
+# Kata states
+NOT_STARTED, IN_PROGRESS, FAILING, PASSING, BROKEN = "not started", "in progress", "failing", "passing", "broken"
+
+
+@dataclass
+class BlankResult:
+    id: str
+    statement: str
+    verdict: str
+    tests_run: int = 0
+    tests_passed: int = 0
+    test: str = ""  # the first failing test
+    error: dict = field(default_factory=dict)  # see pytest_plugin.describe_exception
+
+
+@dataclass
+class KataResult:
+    kata: Kata
+    state: str
+    blanks: list[BlankResult]
+    problem: str = ""  # a whole-kata problem: syntax error, import error, edited tests, crash
+
+    @property
+    def passed(self) -> int:
+        return sum(b.verdict == PASS for b in self.blanks)
+
+    @property
+    def first_open_blank(self) -> BlankResult | None:
+        return next((b for b in self.blanks if b.verdict != PASS), None)
+
+
+class EnvironmentProblem(Exception):
+    """Grading cannot run at all here (no torch, no pytest-timeout): an install problem."""
+
+
+def check_environment() -> None:
+    missing = [m for m in ("torch", "pytest", "pytest_timeout") if importlib.util.find_spec(m) is None]
+    if missing:
+        names = ", ".join(m.replace("_", "-") for m in missing)
+        raise EnvironmentProblem(
+            f"{names} not installed for {sys.executable}.\n"
+            "Install the project into this Python, from the repository folder:\n"
+            "    python -m pip install -e .\n"
+            "(No GPU? PyTorch's site lists a smaller CPU-only build: install that torch first.)"
+        )
+
+
+def _path_of(impl: str, kata: Kata) -> Path:
+    folder = {"katas": kata.kata_path.parent, "reference": REFERENCE_DIR}.get(impl, Path(impl))
+    return folder / f"{kata.module}.py"
+
+
+def grading_hash(kata: Kata, impl: str = "katas") -> str:
+    """Changes whenever anything that decides this kata's grade changes."""
+    h = hashlib.sha256()
+    inputs = [_path_of(impl, kata), kata.test_path, kata.reference_path]
+    inputs += [REFERENCE_DIR / f"{m}.py" for m in kata.earlier_katas]
+    inputs += [TESTS_DIR / "support.py", TESTS_DIR / "conftest.py", Path(__file__).with_name("pytest_plugin.py")]
+    for path in inputs:
+        h.update(path.name.encode())
+        h.update(normalize(path.read_text(encoding="utf-8")).encode() if path.exists() else b"<missing>")
+    return h.hexdigest()[:16]
+
+
+def static_problem(kata: Kata, impl: str = "katas") -> str:
+    """What is wrong with the kata file before running anything: missing, or a syntax error."""
+    path = _path_of(impl, kata)
+    shown = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+    if not path.exists():
+        return f"{shown} is missing. `katas reset {kata.number}` brings back a fresh copy."
+    if not kata.test_path.exists():
+        return f"{kata.relpath(kata.test_path)} is missing. `katas restore-tests` brings it back."
+    source = path.read_text(encoding="utf-8")
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as e:
+        near = blank_near_line(source, e.lineno or 0)
+        where = f" (in blank {near})" if near else ""
+        caret = " " * max((e.offset or 1) - 1, 0) + "^"
+        text = (e.text or "").rstrip("\n")
+        return f"{shown} line {e.lineno}{where}: SyntaxError: {e.msg}\n    {text}\n    {caret}"
+    return ""
+
+
+def is_pristine(kata: Kata) -> bool:
+    """True when no blank of the learner's file has been filled in yet."""
+    if not kata.kata_path.exists():
+        return False
+    left = unfilled_blanks(kata.kata_path.read_text(encoding="utf-8"))
+    return sorted(left) == sorted(b.id for b in kata.blanks)
+
+
+def not_started(kata: Kata) -> KataResult:
+    blanks = [BlankResult(b.id, b.statement, TODO) for b in kata.blanks]
+    return KataResult(kata, NOT_STARTED, blanks)
+
+
+def grade(
+    katas: list[Kata], impl: str = "katas", only_blanks: list[str] | None = None, timeout: int = TEST_TIMEOUT_S
+) -> list[KataResult]:
+    """Grade each kata (its tests against `impl`): one pytest run for all of them."""
+    check_environment()
+    results: dict[str, KataResult] = {}
+    to_run = []
+    for kata in katas:
+        problem = static_problem(kata, impl)
+        if not problem and impl == "katas":
+            edited = edited_test_files(kata)
+            if edited:
+                problem = (
+                    f"{', '.join(edited)} differ from the shipped version, so this grade would not count.\n"
+                    "Restore them with `katas restore-tests` (your edited copies are backed up)."
+                )
+        if problem:
+            blanks = [BlankResult(b.id, b.statement, NOT_RUN) for b in kata.blanks]
+            results[kata.number] = KataResult(kata, BROKEN, blanks, problem)
+        else:
+            to_run.append(kata)
+    if to_run:
+        events, crash = _run_pytest(to_run, impl, only_blanks, timeout)
+        for kata in to_run:
+            results[kata.number] = _verdicts(kata, events, crash, only_blanks)
+    return [results[k.number] for k in katas]
+
+
+def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tuple[list[dict], str]:
+    with tempfile.TemporaryDirectory(prefix="katas-") as tmp:
+        report = Path(tmp) / "events.jsonl"
+        command = [sys.executable, "-m", "pytest", *[str(k.test_path) for k in katas]]
+        # --opt=value: a separate path-like value would confuse pytest's search for pyproject.toml
+        command += [f"--impl={impl}", f"--kata-report={report}", f"--timeout={timeout}"]
+        command += ["-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(ROOT)]
+        command += [f"--blank={b}" for b in only_blanks or []]
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+        try:
+            run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+            output, code = run.stdout + run.stderr, run.returncode
+        except subprocess.TimeoutExpired as e:
+            output, code = str(e.stdout or ""), None
+        events = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
+    crash = ""
+    if code is None:
+        crash = f"the tests ran past {RUN_TIMEOUT_S} s and were stopped"
+    elif code not in (0, 1):
+        tail = [line for line in output.strip().split("\n") if line.strip()][-8:]
+        crash = f"the test run stopped with exit code {code}:\n" + "\n".join(tail)
+    return events, crash
+
+
+def _verdicts(kata: Kata, events: list[dict], crash: str, only_blanks) -> KataResult:
+    prefix = f"tests/{kata.test_path.name}::"
+    mine = [e for e in events if e["test"].startswith(prefix)]
+    finished = {e["test"]: e for e in mine if e["event"] == "result"}
+    died_in = [e for e in mine if e["event"] == "start" and e["test"] not in finished]
+    for e in died_in:  # the run died inside this test: a hard timeout or a crash
+        finished[e["test"]] = dict(e, outcome="failed", error={"type": "Crashed", "message": crash, "timeout": True})
+    blanks = []
+    for blank in kata.blanks:
+        runs = [e for e in finished.values() if e["blank"] == blank.id]
+        result = BlankResult(blank.id, blank.statement, NOT_RUN, len(runs), sum(e["outcome"] == "passed" for e in runs))
+        failures = [e for e in runs if e["outcome"] == "failed"]
+        if runs and not failures:
+            result.verdict = PASS
+        elif failures:
+            first = next((e for e in failures if e.get("error", {}).get("unfilled") != blank.id), failures[0])
+            result.test, result.error = first["name"], first.get("error", {})
+            unfilled = result.error.get("unfilled")
+            if unfilled == blank.id:
+                result.verdict = TODO
+            elif unfilled:
+                result.verdict = NEEDS
+            elif result.error.get("timeout"):
+                result.verdict = TIMEOUT
+            else:
+                result.verdict = FAIL
+        blanks.append(result)
+    problem = ""
+    load_errors = [b.error["message"] for b in blanks if b.error.get("type") == "KataLoadError"]
+    if load_errors and len(load_errors) == len([b for b in blanks if b.verdict != NOT_RUN]):
+        problem = load_errors[0]
+    elif crash and not mine:
+        problem = crash
+    return KataResult(kata, _state(blanks, problem, only_blanks), blanks, problem)
+
+
+def _state(blanks: list[BlankResult], problem: str, only_blanks) -> str:
+    verdicts = [b.verdict for b in blanks if not only_blanks or b.id in only_blanks]
+    if problem:
+        return BROKEN
+    if all(v == PASS for v in verdicts):
+        return PASSING
+    if any(v in (FAIL, TIMEOUT) for v in verdicts):
+        return FAILING
+    if any(v == PASS for v in verdicts):
+        return IN_PROGRESS
+    return NOT_STARTED

@@ -1,0 +1,67 @@
+"""The learner's progress, kept in .katas/progress.json (commit it: your progress lives in git).
+
+Each kata's last result is keyed by a hash of everything that decides it (see
+grading.grading_hash), so the dashboard re-grades only what changed. Hint tiers seen are
+kept here too. Writes are atomic: a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from checker.catalog import STATE_DIR
+from checker.grading import grading_hash
+
+PROGRESS_PATH = STATE_DIR / "progress.json"
+BACKUP_DIR = STATE_DIR / "backups"
+
+
+def load() -> dict:
+    try:
+        data = json.loads(PROGRESS_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data.setdefault("katas", {})
+    data.setdefault("hints", {})
+    return data
+
+
+def save(data: dict) -> None:
+    STATE_DIR.mkdir(exist_ok=True)
+    tmp = PROGRESS_PATH.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, PROGRESS_PATH)
+
+
+def record(results) -> None:
+    """Remember full-kata grades (a grade of some blanks only is not a kata's state)."""
+    data = load()
+    for r in results:
+        data["katas"][r.kata.number] = {
+            "hash": grading_hash(r.kata),
+            "state": r.state,
+            "blanks": {b.id: b.verdict for b in r.blanks},
+            "graded": datetime.now().isoformat(timespec="seconds"),
+        }
+    save(data)
+
+
+def cached(kata, data: dict | None = None) -> dict | None:
+    """The stored result of this kata if nothing that decides it changed since."""
+    entry = (data or load())["katas"].get(kata.number)
+    if entry and entry.get("hash") == grading_hash(kata):
+        return entry
+    return None
+
+
+def backup(path: Path) -> Path:
+    """Copy a learner's file to .katas/backups/ with a timestamp, before anything replaces it."""
+    BACKUP_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = BACKUP_DIR / f"{path.stem}.{stamp}{path.suffix}"
+    shutil.copy2(path, target)
+    return target

@@ -1,0 +1,122 @@
+"""The pytest side of the checker, loaded for every test run (see pyproject.toml).
+
+- `--impl katas|reference|FOLDER` chooses which implementation the kata tests load: the one
+  switch between the learner's katas and the reference. Earlier katas that a kata imports
+  always resolve to `reference/`, so a mistake in kata 03 never fails kata 05's tests.
+- `--blank NN.M` keeps only the tests of that blank (tests say which with `@pytest.mark.blank`).
+- `--kata-report FILE` writes one JSON line per test event, which the grader turns into a
+  short message per blank. A "start" line without its "result" line means the run died there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.catalog import KATAS_DIR, REFERENCE_DIR, ROOT
+
+UNFILLED_MSG_RE = re.compile(r"blank (\d\d\.\d+) is not filled in yet")
+MAX_MESSAGE_LINES = 14
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("katas")
+    group.addoption(
+        "--impl",
+        default=os.environ.get("KATAS_IMPL", "katas"),
+        help="implementation the kata tests load: 'katas' (yours, the default), 'reference', or a folder",
+    )
+    group.addoption("--blank", action="append", default=[], help="run only the tests of this blank (NN.M)")
+    group.addoption("--kata-report", default=None, help="write JSON lines of test events here (for the grader)")
+
+
+def impl_dir(config: pytest.Config) -> Path:
+    impl = config.getoption("--impl")
+    return {"katas": KATAS_DIR, "reference": REFERENCE_DIR}.get(impl, Path(impl)).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    sys.dont_write_bytecode = True  # grading leaves nothing behind in the learner's folders
+    config.addinivalue_line("markers", "blank(id): the blank (NN.M) this test grades")
+    os.environ["KATAS_IMPL_DIR"] = str(impl_dir(config))
+    if str(REFERENCE_DIR) not in sys.path:
+        sys.path.insert(0, str(REFERENCE_DIR))
+    path = config.getoption("--kata-report")
+    config._kata_report = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    report = getattr(config, "_kata_report", None)
+    if report:
+        report.close()
+
+
+def blank_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("blank")
+    return marker.args[0] if marker else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--blank"))
+    if not wanted:
+        return
+    keep = [item for item in items if blank_of(item) in wanted]
+    config.hook.pytest_deselected(items=[item for item in items if blank_of(item) not in wanted])
+    items[:] = keep
+
+
+def _emit(config: pytest.Config, **event) -> None:
+    report = getattr(config, "_kata_report", None)
+    if report:
+        report.write(json.dumps(event) + "\n")
+        report.flush()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _emit(item.config, event="start", test=item.nodeid, name=item.name, blank=blank_of(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    failed_setup = report.when == "setup" and not report.passed
+    if report.when == "call" or failed_setup:
+        event = dict(event="result", test=item.nodeid, name=item.name, blank=blank_of(item), outcome=report.outcome)
+        if call.excinfo is not None and not report.skipped:
+            event["error"] = describe_exception(call.excinfo, impl_dir(item.config))
+        _emit(item.config, **event)
+    return report
+
+
+def describe_exception(excinfo: pytest.ExceptionInfo, kata_dir: Path) -> dict:
+    """What the grader needs to tell a learner: kind, short message, and where in their file."""
+    exc = excinfo.value
+    message = str(exc).strip()
+    notes = [n for n in getattr(exc, "__notes__", []) if "hypothesis" not in n.lower() or "Falsifying" in n]
+    if notes:
+        message += "\n" + "\n".join(notes)
+    lines = message.split("\n")
+    if len(lines) > MAX_MESSAGE_LINES:
+        lines = lines[:MAX_MESSAGE_LINES] + ["..."]
+    info = {"type": type(exc).__name__, "message": "\n".join(lines)}
+    unfilled = UNFILLED_MSG_RE.search(message)
+    if isinstance(exc, NotImplementedError) and unfilled:
+        info["unfilled"] = unfilled[1]
+    if type(exc).__name__ == "Failed" and message.startswith("Timeout"):
+        info["timeout"] = True
+    for entry in reversed(excinfo.traceback):
+        path = Path(str(entry.path)).resolve()
+        if path.parent == kata_dir:
+            info["where"] = {
+                "file": path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path),
+                "line": entry.lineno + 1,
+                "code": str(entry.statement).strip().split("\n")[0],
+            }
+            break
+    return info

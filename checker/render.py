@@ -1,0 +1,137 @@
+"""How results look in a terminal: one screen per kata, one table for the dashboard."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from checker.grading import (
+    BROKEN,
+    FAIL,
+    FAILING,
+    IN_PROGRESS,
+    NEEDS,
+    NOT_RUN,
+    NOT_STARTED,
+    PASS,
+    PASSING,
+    TIMEOUT,
+    TODO,
+    KataResult,
+)
+
+MARKS = {PASS: ("✔", "green"), TODO: ("·", "dim"), NEEDS: ("·", "dim"), FAIL: ("✘", "red"),
+         TIMEOUT: ("⧗", "red"), NOT_RUN: ("-", "dim")}  # fmt: skip
+STATE_STYLES = {PASSING: "green", IN_PROGRESS: "yellow", FAILING: "red", BROKEN: "red bold", NOT_STARTED: "dim"}
+MAX_DETAIL_LINES = 9
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def kata_command(kata) -> str:
+    return f"nox -s {kata.session}"
+
+
+def hint_command(blank_id: str) -> str:
+    return f"nox -s hint -- {blank_id}"
+
+
+def _indent(text: str, pad: str = "      ") -> Text:
+    lines = text.rstrip().split("\n")
+    if len(lines) > MAX_DETAIL_LINES:
+        lines = lines[:MAX_DETAIL_LINES] + ["..."]
+    return Text("\n".join(pad + line for line in lines) + "\n")
+
+
+def blank_detail(blank) -> Text:
+    """The lines under a blank that did not pass: what went wrong, and where."""
+    error = blank.error
+    if blank.verdict == TODO:
+        return Text("")
+    if blank.verdict == NEEDS:
+        return Text(f"      needs blank {error['unfilled']} first (not filled in yet)\n", style="dim")
+    if blank.verdict == TIMEOUT:
+        head = "timed out: a test of this blank ran too long (an infinite loop?)"
+        if error.get("type") == "Crashed":
+            head = "the test process died while testing this blank (an infinite loop, or a crash)"
+        text = Text(f"      {head}\n", style="red")
+    elif error.get("type") in ("AssertionError", "KataLoadError"):
+        text = _indent(error.get("message", ""))
+    else:
+        text = _indent(f"{error.get('type')}: {error.get('message', '')}")
+    where = error.get("where")
+    if where:
+        text.append(f"      at {where['file']}:{where['line']}: {where['code']}\n", style="cyan")
+    if blank.test:
+        text.append(f"      test: {blank.test}\n", style="dim")
+    return text
+
+
+def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
+    kata = result.kata
+    out = Text()
+    out.append(f"Kata {kata.number} · {kata.title}", style="bold")
+    out.append(f"   {result.passed} of {len(result.blanks)} blanks pass   ")
+    out.append(result.state, style=STATE_STYLES[result.state])
+    out.append("\n")
+    if result.problem:
+        out.append(_indent(result.problem, "  "), style="red")
+    else:
+        for blank in result.blanks:
+            mark, style = MARKS[blank.verdict]
+            label = {TODO: "  (not filled in yet)", NOT_RUN: "  (not graded in this run)"}.get(blank.verdict, "")
+            out.append(f"  {mark} {blank.id}  ", style=style)
+            out.append(blank.statement + label + "\n", style="dim" if blank.verdict in (TODO, NEEDS, NOT_RUN) else "")
+            out.append(blank_detail(blank))
+    for note in notes:
+        out.append(f"  note: {note}\n", style="yellow")
+    out.append(next_step(result))
+    return out
+
+
+def next_step(result: KataResult) -> Text:
+    kata = result.kata
+    path = kata.relpath(kata.kata_path)
+    if result.state == PASSING:
+        return Text(f"Kata {kata.number} passes. `nox -s solution -- {kata.number}` compares yours with ours; "
+                    "`nox` shows what is next.\n", style="green")  # fmt: skip
+    if result.state == BROKEN:
+        return Text(f"Fix {path} and run `{kata_command(kata)}` again.\n", style="bold")
+    blank = result.first_open_blank
+    if blank is None:  # only some blanks were graded, and they all pass
+        return Text(f"Those blanks pass. `{kata_command(kata)}` grades the whole kata.\n", style="green")
+    verb = "fill in" if blank.verdict in (TODO, NEEDS) else "fix"
+    return Text(
+        f"Next: {verb} blank {blank.id} in {path}, then `{kata_command(kata)}`. "
+        f"Stuck? `{hint_command(blank.id)}`\n",
+        style="bold",
+    )
+
+
+def dashboard(rows: list[tuple]) -> Table:
+    """rows: (kata, state, passed, total, command) for each kata."""
+    table = Table(title="text2image katas: your progress", title_justify="left", expand=False)
+    table.add_column("kata", justify="right")
+    table.add_column("title")
+    table.add_column("blanks", justify="right")
+    table.add_column("state")
+    table.add_column("grade it with")
+    for kata, state, passed, total, command in rows:
+        table.add_row(kata.number, kata.title, f"{passed}/{total}", Text(state, style=STATE_STYLES[state]), command)
+    return table
+
+
+def overall(rows: list[tuple]) -> Table:
+    passed = sum(r[2] for r in rows)
+    total = sum(r[3] for r in rows)
+    katas_done = sum(r[1] == PASSING for r in rows)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_row(
+        ProgressBar(total=max(total, 1), completed=passed, width=40),
+        Text(f"{passed}/{total} blanks   {katas_done}/{len(rows)} katas passing"),
+    )
+    return grid

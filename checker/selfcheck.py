@@ -1,0 +1,140 @@
+"""The authoring self-check (`katas selfcheck`, `nox -s selfcheck`):
+
+1. every reference file's blanks are well formed: IDs NN.1, NN.2, ... with a statement,
+   a size budget and hint tiers;
+2. the committed katas equal the ones generated from reference/, and the tests manifest is current;
+3. the reference passes every test, and every blank has tests;
+4. each kata as shipped fails, every blank saying it is not filled in, the first one named first;
+5. every blank has mutants (plausible wrong answers), and the tests catch every one.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from checker import mutation
+from checker.blanks import BlankFormatError, generate_kata, normalize
+from checker.catalog import all_katas
+from checker.grading import NEEDS, NOT_STARTED, PASS, TODO, grade
+from checker.manifest import current_manifest, shipped_manifest
+
+MIN_HINTS = 3
+BUDGET_RE = re.compile(r"^about \d+ lines?$")
+
+
+class Findings:
+    def __init__(self, out: Console) -> None:
+        self.out, self.problems = out, 0
+
+    def ok(self, text: str) -> None:
+        self.out.print(Text("  ✔ ", style="green"), text)
+
+    def bad(self, text: str) -> None:
+        self.problems += 1
+        self.out.print(Text("  ✘ ", style="red"), Text(text))
+
+
+def check_structure(katas, f: Findings) -> bool:
+    fine = True
+    for kata in katas:
+        try:
+            blanks = kata.blanks
+        except BlankFormatError as e:
+            f.bad(str(e))
+            fine = False
+            continue
+        expected = [f"{kata.number}.{i}" for i in range(1, len(blanks) + 1)]
+        if [b.id for b in blanks] != expected:
+            f.bad(f"{kata.module}: blank IDs {[b.id for b in blanks]}, expected {expected}")
+        for b in blanks:
+            if len(b.hints) < MIN_HINTS:
+                f.bad(f"{b.id}: {len(b.hints)} hints; give {MIN_HINTS} tiers (a nudge, the equation, nearly the answer)")
+            if not BUDGET_RE.match(b.budget):
+                f.bad(f"{b.id}: size budget '{b.budget}' should read 'about N lines'")
+        if not blanks:
+            f.bad(f"{kata.module}: no blanks")
+    if fine:
+        f.ok(f"{sum(len(k.blanks) for k in katas)} blanks in {len(katas)} katas are well formed")
+    return fine
+
+
+def check_generated(katas, f: Findings) -> None:
+    stale = [k.relpath(k.kata_path) for k in katas if not k.kata_path.exists()
+             or normalize(k.kata_path.read_text(encoding="utf-8")) != generate_kata(k.reference_source)]  # fmt: skip
+    if stale:
+        f.bad(f"not what reference/ generates: {', '.join(stale)} (run `katas generate`)")
+    else:
+        f.ok("katas/ equals what reference/ generates")
+    if shipped_manifest() != current_manifest():
+        f.bad("checker/tests_manifest.json is out of date (run `katas generate`)")
+    else:
+        f.ok("the tests manifest is current")
+
+
+def check_reference_passes(katas, f: Findings) -> None:
+    before = f.problems
+    for result in grade(katas, impl="reference"):
+        for b in result.blanks:
+            if b.tests_run == 0:
+                f.bad(f"{b.id}: no test is marked @pytest.mark.blank('{b.id}')")
+            elif b.verdict != PASS:
+                f.bad(f"{b.id}: the reference fails {b.test}: {b.error.get('type')}: {b.error.get('message', '')}")
+        if result.problem:
+            f.bad(f"{result.kata.module}: {result.problem}")
+    if f.problems == before:
+        f.ok(f"the reference passes every test of {len(katas)} katas")
+
+
+def check_shipped_fails(katas, f: Findings) -> None:
+    with tempfile.TemporaryDirectory(prefix="pristine-") as tmp:
+        for kata in katas:
+            (Path(tmp) / f"{kata.module}.py").write_text(generate_kata(kata.reference_source), encoding="utf-8")
+        results = grade(katas, impl=tmp)
+    fine = True
+    for result in results:
+        wrong = [b.id for b in result.blanks if b.verdict not in (TODO, NEEDS)]
+        first = result.first_open_blank
+        if result.state != NOT_STARTED or wrong or first is None or first.id != result.kata.blanks[0].id:
+            fine = False
+            f.bad(f"kata {result.kata.number} as shipped: state {result.state}; blanks not failing as unfilled: {wrong}")
+    if fine:
+        f.ok("every kata as shipped fails, naming its first blank")
+
+
+def check_mutants(katas, f: Findings) -> tuple[int, int]:
+    jobs = []
+    for kata in katas:
+        mutants = mutation.load_mutants(kata)
+        ids = {b.id for b in kata.blanks}
+        for blank in sorted(ids - set(mutants)):
+            f.bad(f"{blank}: no mutants in {kata.relpath(kata.mutants_path)}")
+        for blank in sorted(set(mutants) - ids):
+            f.bad(f"{kata.relpath(kata.mutants_path)}: mutants for unknown blank {blank}")
+        jobs += [j for j in mutation.jobs_for(kata) if j.blank in ids]
+    results = mutation.run_all(jobs)
+    for r in results:
+        if not r.caught:
+            f.bad(f"{r.job.blank} mutant survived: {r.job.why!r}: {r.message}")
+    caught = sum(r.caught for r in results)
+    if caught == len(results):
+        f.ok(f"{caught} of {len(results)} mutants caught")
+    return caught, len(results)
+
+
+def run(out: Console, mutants: bool = True) -> bool:
+    katas = all_katas()
+    f = Findings(out)
+    out.print(Text("Self-check", style="bold"))
+    if check_structure(katas, f):
+        check_generated(katas, f)
+        check_reference_passes(katas, f)
+        check_shipped_fails(katas, f)
+        if mutants:
+            check_mutants(katas, f)
+    out.print(Text(f"{f.problems} problems", style="red bold") if f.problems else Text("all good", style="green bold"))
+    return f.problems == 0

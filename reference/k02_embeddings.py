@@ -1,0 +1,90 @@
+"""Kata 02: Embeddings: token vectors and the positions a Transformer needs.
+
+A Transformer sees a sentence as a set: attention has no idea which word came first. Two
+tables fix that. A token embedding turns each token ID into a learned vector; a positional
+encoding adds to it a vector that depends only on the position. Vaswani et al. (2017) use
+fixed sinusoids (§3.5):
+
+    PE[pos, 2i]   = sin(pos / 10000^(2i / D))
+    PE[pos, 2i+1] = cos(pos / 10000^(2i / D))
+
+so each pair of dimensions is a clock ticking at its own rate; learned positions (as in
+BERT, GPT and CLIP) are simply a second table, one row per position.
+
+Edit only inside the blanks; leave names, signatures and the code around them as they are.
+
+Shapes used in this file:
+    B: batch size   T: sequence length   D: embedding width   V: vocabulary size
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class TokenEmbedding(nn.Module):
+    """A learned vector per token ID, scaled by √D as in Vaswani et al. §3.4."""
+
+    def __init__(self, vocab_size: int, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.weight = nn.Parameter(torch.randn(vocab_size, dim) / math.sqrt(dim))  # (V, D)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens: (B, T) long  →  (B, T, D): row tokens[b, t] of the table, times √D."""
+        # BLANK 02.1 (about 1 line): look up each token's row of self.weight and multiply by √D.
+        # HINT: Indexing a (V, D) table with a (B, T) tensor of IDs gives (B, T, D): one row per ID.
+        # HINT: self.weight[tokens] is the lookup (what nn.Embedding does); then scale by math.sqrt(self.dim).
+        # HINT: return self.weight[tokens] * math.sqrt(self.dim)
+        return self.weight[tokens] * math.sqrt(self.dim)
+        # END BLANK 02.1
+
+
+def sinusoidal_positions(T: int, D: int) -> torch.Tensor:
+    """The fixed positional encodings of Vaswani et al. §3.5, for positions 0..T-1.
+
+    Returns (T, D) float32: PE[pos, 2i] = sin(pos / 10000^(2i/D)), PE[pos, 2i+1] = cos(same). D even.
+    """
+    if D % 2:
+        raise ValueError(f"D must be even, got {D}")
+    position = torch.arange(T, dtype=torch.float32)[:, None]  # (T, 1)
+    # BLANK 02.2 (about 1 line): the D/2 frequencies 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, shape (D/2,).
+    # HINT: One frequency per pair of dimensions: i runs over 0, 1, ..., D/2 - 1, so 2i runs over 0, 2, ..., D - 2.
+    # HINT: torch.arange(0, D, 2) gives 2i; the frequency is 10000 ** (-(2i) / D). Keep it float32.
+    # HINT: freqs = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float32) / D)
+    freqs = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float32) / D)  # (D/2,)
+    # END BLANK 02.2
+    angles = position * freqs  # (T, D/2)
+    pe = torch.zeros(T, D)
+    # BLANK 02.3 (about 2 lines): write sin(angles) into the even columns of pe and cos(angles) into the odd ones.
+    # HINT: Column 2i holds sin of angle i and column 2i+1 its cos: the two interleave, they are not two halves.
+    # HINT: pe[:, 0::2] selects the even columns (0, 2, 4, ...), pe[:, 1::2] the odd ones.
+    # HINT: pe[:, 0::2] = torch.sin(angles); pe[:, 1::2] = torch.cos(angles)
+    pe[:, 0::2] = torch.sin(angles)
+    pe[:, 1::2] = torch.cos(angles)
+    # END BLANK 02.3
+    return pe
+
+
+class LearnedPositions(nn.Module):
+    """A learned vector per position (as in BERT, GPT-2 and CLIP), added to the input."""
+
+    def __init__(self, max_len: int, dim: int) -> None:
+        super().__init__()
+        self.max_len = max_len
+        self.weight = nn.Parameter(torch.randn(max_len, dim) * 0.02)  # (max_len, D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, D) with T <= max_len  →  (B, T, D): x plus the vectors of positions 0..T-1."""
+        T = x.shape[1]
+        if T > self.max_len:
+            raise ValueError(f"sequence of length {T} is longer than max_len={self.max_len}")
+        # BLANK 02.4 (about 1 line): add the first T rows of self.weight to x (broadcast over the batch).
+        # HINT: Position t of every sequence in the batch gets the same vector: row t of the table.
+        # HINT: self.weight[:T] is (T, D); adding it to (B, T, D) broadcasts over B.
+        # HINT: return x + self.weight[:T]
+        return x + self.weight[:T]
+        # END BLANK 02.4

@@ -1,0 +1,95 @@
+"""Kata 03: Attention: a stable softmax and scaled dot-product attention.
+
+Attention lets every position look at every other position and take a weighted average of
+what it finds. Each query q asks a question; it scores every key k by a dot product, turns the
+scores into weights with a softmax, and returns the weighted sum of the values v
+(Vaswani et al. 2017, "Attention Is All You Need", §3.2.1, Eq. 1):
+
+    Attention(Q, K, V) = softmax(Q Kᵀ / √d) V
+
+Dividing by √d keeps the scores' variance near 1 whatever the width d, so the softmax does
+not saturate. A mask says which keys each query may see: a causal mask hides the future
+(for a decoder), a padding mask hides the padding.
+
+The convention for every mask in these katas: a boolean tensor, True where attending is
+allowed, False where it is not (the same as `torch.nn.functional.scaled_dot_product_attention`).
+
+Edit only inside the blanks; leave names, signatures and the code around them as they are.
+
+Shapes used in this file:
+    ...: any leading dimensions (batch, heads)   Tq: queries   Tk: keys   D: query/key width
+    Dv: value width
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along `dim`, computed without overflow.
+
+    x: any shape; entries may be -inf (masked), but every slice along `dim` has a finite one.
+    Returns the same shape, each slice along `dim` summing to 1.
+    """
+    # BLANK 03.1 (about 1 line): subtract the maximum along `dim` from x (keep the dimension so it broadcasts).
+    # HINT: exp(1000.0) is inf in float32. Softmax does not change if you subtract the same number from every entry of a slice.
+    # HINT: Subtract each slice's largest entry: then the largest exp() is exp(0) = 1. x.amax(dim=dim, keepdim=True) gives it, shaped to broadcast.
+    # HINT: x = x - x.amax(dim=dim, keepdim=True)
+    x = x - x.amax(dim=dim, keepdim=True)
+    # END BLANK 03.1
+    # BLANK 03.2 (about 2 lines): exponentiate, and divide by the sum along `dim`.
+    # HINT: The weights are exp(x) normalised so that each slice along `dim` sums to 1.
+    # HINT: e = x.exp(); then divide by e.sum(...) over the same `dim`, keeping the dimension.
+    # HINT: e = x.exp(); return e / e.sum(dim=dim, keepdim=True)
+    e = x.exp()
+    return e / e.sum(dim=dim, keepdim=True)
+    # END BLANK 03.2
+
+
+def causal_mask(T: int) -> torch.Tensor:
+    """The mask of a decoder: position i may attend to positions 0..i, never to the future.
+
+    Returns (T, T) bool, True on and below the diagonal.
+    """
+    # BLANK 03.3 (about 1 line): a (T, T) boolean tensor, True where key index <= query index.
+    # HINT: Row i is query i, column j is key j: query i may see key j when j <= i. That is a lower triangle, diagonal included.
+    # HINT: torch.tril keeps the lower triangle of a matrix; start from torch.ones(T, T, dtype=torch.bool).
+    # HINT: return torch.tril(torch.ones(T, T, dtype=torch.bool))
+    return torch.tril(torch.ones(T, T, dtype=torch.bool))
+    # END BLANK 03.3
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention(Q, K, V) = softmax(Q Kᵀ / √D) V   (Vaswani et al. 2017, Eq. 1).
+
+    q: (..., Tq, D)   k: (..., Tk, D)   v: (..., Tk, Dv)
+    mask: bool, broadcastable to (..., Tq, Tk), True where query may attend to key; or None.
+    Returns (out, weights): out (..., Tq, Dv), weights (..., Tq, Tk) with rows summing to 1.
+    """
+    D = q.shape[-1]
+    # BLANK 03.4 (about 1 line): the scores: every query dotted with every key, divided by √D.
+    # HINT: scores[..., i, j] = q[..., i, :] · k[..., j, :] / √D: a matrix product of q with k transposed on its last two dims.
+    # HINT: k.transpose(-2, -1) is (..., D, Tk); q @ that is (..., Tq, Tk). Then divide by math.sqrt(D).
+    # HINT: scores = q @ k.transpose(-2, -1) / math.sqrt(D)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(D)  # (..., Tq, Tk)
+    # END BLANK 03.4
+    if mask is not None:
+        # BLANK 03.5 (about 1 line): set the scores where the mask is False to -inf, so they get zero weight.
+        # HINT: exp(-inf) = 0: a score of -inf gets no weight after the softmax. The mask is True where attending is allowed.
+        # HINT: Tensor.masked_fill(where, value) writes value where `where` is True; you want to write where mask is False (~mask).
+        # HINT: scores = scores.masked_fill(~mask, float("-inf"))
+        scores = scores.masked_fill(~mask, float("-inf"))
+        # END BLANK 03.5
+    # BLANK 03.6 (about 2 lines): softmax over the keys (use yours), then the weighted sum of the values.
+    # HINT: Each query's weights are a distribution over the keys: the last dimension of scores.
+    # HINT: weights = softmax(scores, dim=-1) is (..., Tq, Tk); weights @ v is (..., Tq, Dv).
+    # HINT: weights = softmax(scores, dim=-1); out = weights @ v
+    weights = softmax(scores, dim=-1)  # (..., Tq, Tk)
+    out = weights @ v  # (..., Tq, Dv)
+    # END BLANK 03.6
+    return out, weights
