@@ -195,7 +195,8 @@ def cmd_generate(args) -> int:
 def cmd_selfcheck(args) -> int:
     from checker import selfcheck
 
-    return OK if selfcheck.run(render.console(), mutants=not args.no_mutants) else BAD_REQUEST
+    only = [find_kata(k) for k in args.katas]
+    return OK if selfcheck.run(render.console(), mutants=not args.no_mutants, only=only) else BAD_REQUEST
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.set_defaults(run=cmd_generate)
     p = sub.add_parser("selfcheck", help="maintainers: check the authoring (katas, tests, mutants)")
+    p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.add_argument("--no-mutants", action="store_true", help="skip the mutant runs")
     p.set_defaults(run=cmd_selfcheck)
     return parser

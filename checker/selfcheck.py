@@ -126,8 +126,8 @@ def check_mutants(katas, f: Findings) -> tuple[int, int]:
     return caught, len(results)
 
 
-def run(out: Console, mutants: bool = True) -> bool:
-    katas = all_katas()
+def run(out: Console, mutants: bool = True, only: list | None = None) -> bool:
+    katas = only or all_katas()
     f = Findings(out)
     out.print(Text("Self-check", style="bold"))
     if check_structure(katas, f):
