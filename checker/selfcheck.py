@@ -21,7 +21,7 @@ from checker import mutation
 from checker.blanks import BlankFormatError, generate_kata, normalize
 from checker.catalog import all_katas
 from checker.grading import NEEDS, NOT_STARTED, PASS, TODO, grade
-from checker.manifest import current_manifest, shipped_manifest
+from checker.manifest import SHARED_TEST_FILES, current_manifest, shipped_manifest
 
 MIN_HINTS = 3
 BUDGET_RE = re.compile(r"^about \d+ lines?$")
@@ -70,8 +70,11 @@ def check_generated(katas, f: Findings) -> None:
         f.bad(f"not what reference/ generates: {', '.join(stale)} (run `katas generate`)")
     else:
         f.ok("katas/ equals what reference/ generates")
-    if shipped_manifest() != current_manifest():
-        f.bad("checker/tests_manifest.json is out of date (run `katas generate`)")
+    shipped, current = shipped_manifest(), current_manifest()
+    paths = [*SHARED_TEST_FILES, *(k.relpath(k.test_path) for k in katas)]
+    stale = [p for p in paths if shipped.get(p) != current.get(p)]
+    if stale:
+        f.bad(f"checker/tests_manifest.json is out of date for {', '.join(stale)} (run `katas generate`)")
     else:
         f.ok("the tests manifest is current")
 
