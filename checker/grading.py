@@ -157,9 +157,11 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         command = [sys.executable, "-m", "pytest", *[str(k.test_path) for k in katas]]
         # --opt=value: a separate path-like value would confuse pytest's search for pyproject.toml
         command += [f"--impl={impl}", f"--kata-report={report}", f"--timeout={timeout}"]
-        command += ["-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(ROOT)]
+        command += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT)]
         command += [f"--blank={b}" for b in only_blanks or []]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+        # Only the plugins grading needs: others a learner has installed (hypothesis's is slow
+        # to import, pytest-randomly reorders) stay out of the way.
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
         try:
             run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)

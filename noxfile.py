@@ -1,0 +1,104 @@
+"""nox sessions: thin wrappers over the `katas` command (checker/cli.py).
+
+Every session runs in the current environment (python=False): no virtualenv is built, so a
+kata is graded in seconds. `nox` alone shows the dashboard; `nox -l` lists everything.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.sessions = ["dashboard"]
+nox.options.error_on_missing_interpreters = False
+
+
+def katas(session: nox.Session, *args: str) -> None:
+    """Run the checker with the Python that runs nox (the one the project was installed into)."""
+    session.run(sys.executable, "-m", "checker", *args, external=True, silent=False)
+
+
+def kata_titles() -> list[tuple[str, str]]:
+    """(number, title) of each kata, read from reference/ without importing the checker."""
+    titles = []
+    for path in sorted((ROOT / "reference").glob("k[0-9][0-9]_*.py")):
+        first = path.read_text(encoding="utf-8").split('"""')[1].strip().split("\n")[0]
+        titles.append((path.stem[1:3], first.split(":", 1)[-1].strip().rstrip(".")))
+    return titles
+
+
+@nox.session(python=False)
+def dashboard(session: nox.Session) -> None:
+    """Your progress: every kata, blanks left, and what to do next (the default)."""
+    katas(session, "status")
+
+
+def _kata_session(number: str, title: str):
+    def grade_kata(session: nox.Session) -> None:
+        katas(session, "check", number, *session.posargs)
+
+    grade_kata.__doc__ = f"Grade kata {number}: {title}"
+    return nox.session(grade_kata, name=f"kata-{number}", python=False, default=False)
+
+
+for _number, _title in kata_titles():
+    globals()[f"kata_{_number}"] = _kata_session(_number, _title)
+
+
+@nox.session(python=False, default=False)
+def hint(session: nox.Session) -> None:
+    """The next hint for a blank: nox -s hint -- 03.2"""
+    if not session.posargs:
+        session.error("say which blank: nox -s hint -- 03.2")
+    katas(session, "hint", *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def watch(session: nox.Session) -> None:
+    """Grade a kata again on every save: nox -s watch -- 03"""
+    if not session.posargs:
+        session.error("say which kata: nox -s watch -- 03")
+    katas(session, "watch", *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def reset(session: nox.Session) -> None:
+    """A fresh copy of a kata; yours is kept in .katas/backups/: nox -s reset -- 03"""
+    if not session.posargs:
+        session.error("say which kata: nox -s reset -- 03")
+    katas(session, "reset", *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def solution(session: nox.Session) -> None:
+    """Diff yours with the reference, once yours passes: nox -s solution -- 03"""
+    if not session.posargs:
+        session.error("say which kata: nox -s solution -- 03")
+    katas(session, "solution", *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def grade(session: nox.Session) -> None:
+    """Grade every kata you started (what CI runs on your fork)."""
+    katas(session, "grade")
+
+
+@nox.session(python=False, default=False)
+def reference(session: nox.Session) -> None:
+    """The project's test suite: every kata test against reference/, and the checker's own tests."""
+    session.run(sys.executable, "-m", "pytest", "--impl=reference", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def selfcheck(session: nox.Session) -> None:
+    """Maintainers: katas == generated, reference passes, shipped katas fail, every mutant caught."""
+    katas(session, "selfcheck", *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def generate(session: nox.Session) -> None:
+    """Maintainers: regenerate katas/ and the tests manifest from reference/ and tests/."""
+    katas(session, "generate", *session.posargs)
