@@ -83,7 +83,7 @@ def parse_blanks(reference: str, filename: str = "<reference>") -> list[Blank]:
         body_start = i
         while i < len(lines) and not END_RE.match(lines[i]):
             if BLANK_RE.match(lines[i]):
-                raise BlankFormatError(f"{filename}:{i + 1}: blank inside blank {bid}")
+                raise BlankFormatError(f"{filename}:{start + 1}: blank {bid} has no '# END BLANK {bid}' before the next blank")
             i += 1
         if i == len(lines):
             raise BlankFormatError(f"{filename}:{start + 1}: blank {bid} has no '# END BLANK {bid}'")

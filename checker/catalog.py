@@ -73,7 +73,8 @@ class Kata:
         return sorted(set(found))
 
     def relpath(self, path: Path) -> str:
-        return path.relative_to(ROOT).as_posix()
+        """`path` as shown to a person: relative to the repository where it lies inside it."""
+        return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
 
 
 def all_katas() -> list[Kata]:

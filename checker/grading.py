@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.blanks import blank_near_line, normalize, unfilled_blanks
+from checker import catalog
 from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata
 from checker.manifest import edited_test_files
 
@@ -54,7 +55,8 @@ class KataResult:
 
     @property
     def first_open_blank(self) -> BlankResult | None:
-        return next((b for b in self.blanks if b.verdict != PASS), None)
+        """The first graded blank that does not pass: the one to work on next."""
+        return next((b for b in self.blanks if b.verdict not in (PASS, NOT_RUN)), None)
 
 
 class EnvironmentProblem(Exception):
@@ -73,9 +75,13 @@ def check_environment() -> None:
         )
 
 
+def impl_folder(impl: str) -> Path:
+    """The folder an implementation name stands for: 'katas', 'reference', or a path."""
+    return {"katas": catalog.KATAS_DIR, "reference": REFERENCE_DIR}.get(impl, Path(impl)).resolve()
+
+
 def _path_of(impl: str, kata: Kata) -> Path:
-    folder = {"katas": kata.kata_path.parent, "reference": REFERENCE_DIR}.get(impl, Path(impl))
-    return folder / f"{kata.module}.py"
+    return impl_folder(impl) / f"{kata.module}.py"
 
 
 def grading_hash(kata: Kata, impl: str = "katas") -> str:
@@ -156,7 +162,7 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         report = Path(tmp) / "events.jsonl"
         command = [sys.executable, "-m", "pytest", *[str(k.test_path) for k in katas]]
         # --opt=value: a separate path-like value would confuse pytest's search for pyproject.toml
-        command += [f"--impl={impl}", f"--kata-report={report}", f"--timeout={timeout}"]
+        command += [f"--impl={impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
         command += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT)]
         command += [f"--blank={b}" for b in only_blanks or []]
         # Only the plugins grading needs: others a learner has installed (hypothesis's is slow

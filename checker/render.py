@@ -40,22 +40,23 @@ def hint_command(blank_id: str) -> str:
     return f"nox -s hint -- {blank_id}"
 
 
-def _indent(text: str, pad: str = "      ") -> Text:
+def _indent(text: str, pad: str = "      ", style: str = "") -> Text:
     lines = text.rstrip().split("\n")
     if len(lines) > MAX_DETAIL_LINES:
         lines = lines[:MAX_DETAIL_LINES] + ["..."]
-    return Text("\n".join(pad + line for line in lines) + "\n")
+    return Text("\n".join(pad + line for line in lines) + "\n", style=style)
 
 
 def blank_detail(blank) -> Text:
     """The lines under a blank that did not pass: what went wrong, and where."""
     error = blank.error
-    if blank.verdict == TODO:
+    if blank.verdict in (PASS, TODO, NOT_RUN):
         return Text("")
     if blank.verdict == NEEDS:
         return Text(f"      needs blank {error['unfilled']} first (not filled in yet)\n", style="dim")
     if blank.verdict == TIMEOUT:
-        head = "timed out: a test of this blank ran too long (an infinite loop?)"
+        limit = error.get("message", "").removeprefix("Timeout").split(" from")[0].strip(" ()")
+        head = f"timed out ({limit}): a test of this blank ran too long; an infinite loop?"
         if error.get("type") == "Crashed":
             head = "the test process died while testing this blank (an infinite loop, or a crash)"
         text = Text(f"      {head}\n", style="red")
@@ -79,7 +80,7 @@ def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
     out.append(result.state, style=STATE_STYLES[result.state])
     out.append("\n")
     if result.problem:
-        out.append(_indent(result.problem, "  "), style="red")
+        out.append(_indent(result.problem, "  ", style="red"))
     else:
         for blank in result.blanks:
             mark, style = MARKS[blank.verdict]
@@ -100,7 +101,7 @@ def next_step(result: KataResult) -> Text:
         return Text(f"Kata {kata.number} passes. `nox -s solution -- {kata.number}` compares yours with ours; "
                     "`nox` shows what is next.\n", style="green")  # fmt: skip
     if result.state == BROKEN:
-        return Text(f"Fix {path} and run `{kata_command(kata)}` again.\n", style="bold")
+        return Text(f"Mend what is said above, then run `{kata_command(kata)}` again.\n", style="bold")
     blank = result.first_open_blank
     if blank is None:  # only some blanks were graded, and they all pass
         return Text(f"Those blanks pass. `{kata_command(kata)}` grades the whole kata.\n", style="green")

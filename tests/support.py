@@ -71,7 +71,7 @@ def describe(value) -> str:
     """A short description of an argument: tensors by shape and dtype, never their values."""
     if isinstance(value, torch.Tensor):
         if value.numel() <= 6 and value.dim() <= 1:
-            return f"tensor({value.tolist()})"
+            return f"tensor([{', '.join(f'{v:.4g}' for v in value.tolist())}])"
         return f"{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')}"
     if isinstance(value, (list, tuple)) and len(value) > 6:
         return f"{type(value).__name__} of {len(value)}"
@@ -142,7 +142,7 @@ def assert_close(
     if bad.any():
         i = _index(int(bad.flatten().nonzero()[0]), expected.shape)
         fail(
-            f"{name} has {actual[i].item()} at index {i} ({int(bad.sum())} of {expected.numel()} values are "
+            f"{name} has {actual[i].item():g} at index {i} ({int(bad.sum())} of {expected.numel()} values are "
             f"NaN or inf) where {expected[i].item():.4g} was expected",
             call,
             seed,

@@ -1,0 +1,120 @@
+"""The `katas` commands, run in a sandbox: katas/ and .katas/ point into a temporary folder."""
+
+import pytest
+
+from checker import catalog, cli, grading, progress, workspace
+from checker.blanks import generate_kata
+from checker.catalog import find_kata
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """A learner's checkout: fresh katas in tmp/katas, progress and backups in tmp/.katas."""
+    katas_dir, state = tmp_path / "katas", tmp_path / ".katas"
+    katas_dir.mkdir()
+    for kata in catalog.all_katas():
+        (katas_dir / kata.kata_path.name).write_text(generate_kata(kata.reference_source), encoding="utf-8")
+    monkeypatch.setattr(catalog, "KATAS_DIR", katas_dir)
+    monkeypatch.setattr(progress, "STATE_DIR", state)
+    monkeypatch.setattr(progress, "PROGRESS_PATH", state / "progress.json")
+    monkeypatch.setattr(progress, "BACKUP_DIR", state / "backups")
+    monkeypatch.setenv("COLUMNS", "120")
+    return tmp_path
+
+
+def solve(kata, *blank_ids):
+    """Fill the given blanks of the sandbox kata with the reference solution."""
+    text = kata.kata_path.read_text(encoding="utf-8")
+    for blank in kata.blanks:
+        if blank.id in blank_ids:
+            body = "\n".join(blank.indent + line if line else "" for line in blank.solution.rstrip().split("\n"))
+            text = text.replace(f'{blank.indent}raise NotImplementedError("blank {blank.id} is not filled in yet")', body)
+    kata.kata_path.write_text(text, encoding="utf-8")
+
+
+def test_hints_come_one_tier_per_request(sandbox, capsys):
+    blank = find_kata("00").blanks[1]
+    assert cli.main(["hint", "00.2"]) == 0
+    first = capsys.readouterr().out
+    assert "hint 1 of 3" in first and "hint 2 of 3" not in first
+    cli.main(["hint", "00.2"])
+    assert "hint 2 of 3" in capsys.readouterr().out
+    cli.main(["hint", "00.2"])
+    cli.main(["hint", "00.2"])  # past the last tier: the last one again
+    last = capsys.readouterr().out
+    assert "hint 3 of 3" in last and "last hint" in last
+    assert blank.hints[2][:30] in last.replace("\n", "")
+
+
+def test_reset_keeps_the_learners_version_as_a_backup(sandbox, capsys):
+    kata = find_kata("00")
+    solve(kata, "00.1")
+    mine = kata.kata_path.read_text()
+    assert cli.main(["reset", "00"]) == 0
+    backups = list((sandbox / ".katas" / "backups").iterdir())
+    assert len(backups) == 1 and backups[0].read_text() == mine
+    assert kata.kata_path.read_text() == generate_kata(kata.reference_source)
+    assert "kept as" in capsys.readouterr().out
+    cli.main(["reset", "00"])  # already fresh: nothing more to back up
+    assert len(list((sandbox / ".katas" / "backups").iterdir())) == 1
+
+
+def test_generate_backs_up_a_kata_with_learner_work(sandbox, monkeypatch):
+    monkeypatch.setattr(workspace, "write_manifest", lambda: None)
+    kata = find_kata("00")
+    solve(kata, "00.1")
+    mine = kata.kata_path.read_text()
+    ((_, saved),) = workspace.generate([kata])
+    assert saved is not None and saved.read_text() == mine
+    assert kata.kata_path.read_text() == generate_kata(kata.reference_source)
+
+
+def test_solution_opens_only_once_the_kata_passes(sandbox, capsys):
+    assert cli.main(["solution", "00"]) == cli.NOT_PASSING
+    assert "opens once yours passes" in capsys.readouterr().out
+    kata = find_kata("00")
+    solve(kata, "00.1", "00.2", "00.3")
+    assert cli.main(["check", "00"]) == 0
+    capsys.readouterr()
+    assert cli.main(["solution", "00"]) == 0
+    out = capsys.readouterr().out
+    assert "Yours is the same as the reference" in out or "From yours" in out
+
+
+def test_dashboard_grades_only_what_changed(sandbox, capsys, monkeypatch):
+    kata = find_kata("00")
+    solve(kata, "00.1")
+    calls = []
+    real_grade = cli.grade
+    monkeypatch.setattr(cli, "grade", lambda katas, **kw: calls.append([k.number for k in katas]) or real_grade(katas))
+    assert cli.main([]) == 0
+    first = capsys.readouterr().out
+    assert calls == [["00"]]  # the other katas are untouched: not started, no run needed
+    assert "in progress" in first and "1/3" in first
+    cli.main(["status"])
+    assert calls == [["00"]]  # nothing changed: the stored result serves
+    solve(kata, "00.2")
+    cli.main(["status"])
+    assert calls == [["00"], ["00"]]
+    assert "2/3" in capsys.readouterr().out
+
+
+def test_check_one_blank_grades_only_that_blank(sandbox, capsys):
+    solve(find_kata("00"), "00.2")
+    assert cli.main(["check", "00.2"]) == 0
+    out = capsys.readouterr().out
+    assert "✔ 00.2" in out and "not graded in this run" in out
+
+
+def test_unknown_kata_or_blank_exits_2_with_the_known_ones(capsys):
+    assert cli.main(["check", "99"]) == cli.BAD_REQUEST
+    assert "the katas are 00" in capsys.readouterr().out
+    assert cli.main(["hint", "00.9"]) == cli.BAD_REQUEST
+    assert "its blanks are 00.1, 00.2, 00.3" in capsys.readouterr().out
+
+
+def test_missing_torch_exits_3_with_an_install_hint(monkeypatch, capsys, sandbox):
+    real = grading.importlib.util.find_spec
+    monkeypatch.setattr(grading.importlib.util, "find_spec", lambda name: None if name == "torch" else real(name))
+    assert cli.main(["check", "00"]) == cli.NO_ENVIRONMENT
+    assert "pip install -e ." in capsys.readouterr().out
