@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.syntax import Syntax
 from rich.text import Text
 
 from checker import progress, render, workspace
@@ -151,6 +150,8 @@ def cmd_solution(args) -> int:
             f"(`{render.kata_command(kata)}`). A teacher can add --anyway."
         )
         return NOT_PASSING
+    from rich.syntax import Syntax  # pygments is slow to import: only here
+
     diff = workspace.solution_diff(kata)
     if not diff:
         out.print("Yours is the same as the reference, line for line.")
