@@ -60,6 +60,17 @@ class Kata:
         return re.sub(r"^Kata \d\d\s*[:·-]\s*", "", doc.strip().split("\n")[0]).rstrip(".")
 
     @cached_property
+    def depends_on(self) -> list[str]:
+        """Every earlier kata this one rests on, directly or through another (for the grading hash)."""
+        found, todo = set(), list(self.earlier_katas)
+        while todo:
+            module = todo.pop()
+            if module not in found and (REFERENCE_DIR / f"{module}.py").exists():
+                found.add(module)
+                todo += Kata(module[1:3], module).earlier_katas
+        return sorted(found)
+
+    @cached_property
     def earlier_katas(self) -> list[str]:
         """Modules of earlier katas this kata imports (their reference versions serve its tests)."""
         found = []

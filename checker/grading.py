@@ -88,7 +88,7 @@ def grading_hash(kata: Kata, impl: str = "katas") -> str:
     """Changes whenever anything that decides this kata's grade changes."""
     h = hashlib.sha256()
     inputs = [_path_of(impl, kata), kata.test_path, kata.reference_path]
-    inputs += [REFERENCE_DIR / f"{m}.py" for m in kata.earlier_katas]
+    inputs += [REFERENCE_DIR / f"{m}.py" for m in kata.depends_on]
     inputs += [TESTS_DIR / "support.py", TESTS_DIR / "conftest.py", Path(__file__).with_name("pytest_plugin.py")]
     for path in inputs:
         h.update(path.name.encode())

@@ -58,7 +58,7 @@ def run_all(jobs: list[MutantJob], workers: int = 2) -> list[MutantResult]:
         for i, chunk in enumerate(chunks):
             job_file, out_file = Path(tmp) / f"jobs{i}.json", Path(tmp) / f"results{i}.json"
             job_file.write_text(json.dumps([asdict(j) for j in chunk]))
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
             command = [sys.executable, "-m", "checker.mutation", str(job_file), str(out_file)]
             procs.append((subprocess.Popen(command, cwd=ROOT, env=env), out_file, chunk))
@@ -81,13 +81,14 @@ def _run_one(job: MutantJob, tmp: Path) -> MutantResult:
     (kata_dir / f"{job.kata}.py").write_text(apply_mutant(reference, job.blank, job.code), encoding="utf-8")
     report = kata_dir / "events.jsonl"
     args = [str(ROOT / "tests" / f"test_{job.kata}.py"), f"--impl={kata_dir}", f"--blank={job.blank}",
-            f"--kata-report={report}", "-x", "-q", "-p", "no:cacheprovider", "--timeout=10",
-            "--rootdir", str(ROOT)]  # fmt: skip
-    before = set(sys.modules)
+            f"--kata-report={report}", "-x", "-q", "-p", "pytest_timeout", "-p", "no:unraisableexception",
+            "--timeout=10", "--rootdir", str(ROOT)]  # fmt: skip
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args)
-    for name in set(sys.modules) - before:  # test modules and katas load afresh for the next mutant
-        del sys.modules[name]
+    fresh = tuple(str(p) for p in (ROOT / "tests", ROOT / "reference", ROOT / "katas", tmp))
+    for name, module in list(sys.modules.items()):  # tests and katas load afresh for the next mutant
+        if (getattr(module, "__file__", None) or "").startswith(fresh):
+            del sys.modules[name]
     events = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
     failures = [e for e in events if e["event"] == "result" and e["outcome"] == "failed"]
     if not events:

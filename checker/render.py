@@ -105,10 +105,10 @@ def next_step(result: KataResult) -> Text:
     blank = result.first_open_blank
     if blank is None:  # only some blanks were graded, and they all pass
         return Text(f"Those blanks pass. `{kata_command(kata)}` grades the whole kata.\n", style="green")
+    target = blank.error["unfilled"] if blank.verdict == NEEDS else blank.id  # the blank it waits for
     verb = "fill in" if blank.verdict in (TODO, NEEDS) else "fix"
     return Text(
-        f"Next: {verb} blank {blank.id} in {path}, then `{kata_command(kata)}`. "
-        f"Stuck? `{hint_command(blank.id)}`\n",
+        f"Next: {verb} blank {target} in {path}, then `{kata_command(kata)}`. Stuck? `{hint_command(target)}`\n",
         style="bold",
     )
 
