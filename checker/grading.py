@@ -48,6 +48,7 @@ class KataResult:
     state: str
     blanks: list[BlankResult]
     problem: str = ""  # a whole-kata problem: syntax error, import error, edited tests, crash
+    path: Path | None = None  # the file graded (the learner's, the reference, or another folder's)
 
     @property
     def passed(self) -> int:
@@ -154,6 +155,8 @@ def grade(
         events, crash = _run_pytest(to_run, impl, only_blanks, timeout)
         for kata in to_run:
             results[kata.number] = _verdicts(kata, events, crash, only_blanks)
+    for kata in katas:
+        results[kata.number].path = _path_of(impl, kata)
     return [results[k.number] for k in katas]
 
 
@@ -169,6 +172,7 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         # to import, pytest-randomly reorders) stay out of the way.
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / "hypothesis")  # leave nothing in the repository
         try:
             run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
             output, code = run.stdout + run.stderr, run.returncode

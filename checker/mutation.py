@@ -58,7 +58,8 @@ def run_all(jobs: list[MutantJob], workers: int = 2) -> list[MutantResult]:
         for i, chunk in enumerate(chunks):
             job_file, out_file = Path(tmp) / f"jobs{i}.json", Path(tmp) / f"results{i}.json"
             job_file.write_text(json.dumps([asdict(j) for j in chunk]))
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+                       HYPOTHESIS_STORAGE_DIRECTORY=str(Path(tmp) / "hypothesis"))  # fmt: skip
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
             command = [sys.executable, "-m", "checker.mutation", str(job_file), str(out_file)]
             procs.append((subprocess.Popen(command, cwd=ROOT, env=env), out_file, chunk))

@@ -96,7 +96,7 @@ def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
 
 def next_step(result: KataResult) -> Text:
     kata = result.kata
-    path = kata.relpath(kata.kata_path)
+    path = kata.relpath(result.path or kata.kata_path)
     if result.state == PASSING:
         return Text(f"Kata {kata.number} passes. `nox -s solution -- {kata.number}` compares yours with ours; "
                     "`nox` shows what is next.\n", style="green")  # fmt: skip
