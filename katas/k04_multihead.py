@@ -15,11 +15,14 @@ context c, which has its own length Tk and width Dc. Later in the course the cap
 words attend to image patches this way (kata 07), and the image tokens of the U-Net attend
 to the text tokens of the prompt (kata 16): that is how the words steer the picture.
 
-Masks follow kata 03: bool, True where a query may attend to a key. `forward` accepts
-    (B, Tk)       key padding: the same keys hidden from every query (padding in the context)
-    (Tq, Tk)      one pattern for the whole batch (a causal mask)
-    (B, Tq, Tk)   one pattern per sequence, or anything that broadcasts to it, e.g. (B, 1, Tk)
-and adds the head dimension itself. A 2-D mask is ambiguous when B == Tq > 1: pass it 3-D.
+Masks follow one rule, kata 03's and torch.nn.functional.scaled_dot_product_attention's: a
+mask is bool, True where a query may attend to a key, 2-D or 3-D, and BROADCASTABLE TO
+(B, Tq, Tk). The three usual shapes:
+    (B, 1, Tk)    key padding: the same keys hidden from every query (padding in the context)
+    (Tq, Tk)      one pattern for the whole batch, e.g. a causal mask; (1, Tq, Tk) is the same
+    (B, Tq, Tk)   one pattern per sequence
+Broadcasting lines shapes up from the right, so a 2-D mask is always (Tq, Tk): key padding is
+(B, 1, Tk), never (B, Tk). Every head uses the same mask: `forward` adds the head dimension.
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 
@@ -77,20 +80,15 @@ class MultiHeadAttention(nn.Module):
         self, x: torch.Tensor, context: torch.Tensor | None = None, mask: torch.Tensor | None = None
     ) -> torch.Tensor:
         """x: (B, Tq, D)   context: (B, Tk, Dc) or None (self-attention: the context is x)
-        mask: bool, True where a query may attend to a key: (B, Tk), (Tq, Tk) or (B, Tq, Tk); or None.
+        mask: bool, True where a query may attend to a key, broadcastable to (B, Tq, Tk); or None.
+              Key padding (B, 1, Tk); one pattern for all, e.g. causal, (Tq, Tk); per sequence (B, Tq, Tk).
         Returns (B, Tq, D).
         """
         # TODO 04.3 (about 4 lines): project the queries from x, the keys and values from the context (x itself when it is None).
         raise NotImplementedError("blank 04.3 is not filled in yet")
         q, k, v = (split_heads(t, self.n_heads) for t in (q, k, v))  # (B, H, Tq or Tk, Dh)
-        B, Tq, Tk = q.shape[0], q.shape[2], k.shape[2]
-        if mask is not None:
-            if mask.dim() == 2 and B == Tq > 1:
-                raise ValueError(
-                    f"a 2-D mask is ambiguous when B == Tq == {B}: "
-                    "pass key padding as (B, 1, Tk), a (Tq, Tk) mask as (1, Tq, Tk)"
-                )
-            # TODO 04.4 (about 4 lines): give the mask a head dimension of size 1, so it broadcasts against the scores (B, H, Tq, Tk).
+        if mask is not None:  # broadcastable to (B, Tq, Tk)
+            # TODO 04.4 (about 1 line): insert the head dimension just before (Tq, Tk), so the mask broadcasts against the scores (B, H, Tq, Tk).
             raise NotImplementedError("blank 04.4 is not filled in yet")
         # TODO 04.5 (about 2 lines): attend within each head (kata 03's attention), merge the heads, apply the output projection.
         raise NotImplementedError("blank 04.5 is not filled in yet")

@@ -15,11 +15,14 @@ context c, which has its own length Tk and width Dc. Later in the course the cap
 words attend to image patches this way (kata 07), and the image tokens of the U-Net attend
 to the text tokens of the prompt (kata 16): that is how the words steer the picture.
 
-Masks follow kata 03: bool, True where a query may attend to a key. `forward` accepts
-    (B, Tk)       key padding: the same keys hidden from every query (padding in the context)
-    (Tq, Tk)      one pattern for the whole batch (a causal mask)
-    (B, Tq, Tk)   one pattern per sequence, or anything that broadcasts to it, e.g. (B, 1, Tk)
-and adds the head dimension itself. A 2-D mask is ambiguous when B == Tq > 1: pass it 3-D.
+Masks follow one rule, kata 03's and torch.nn.functional.scaled_dot_product_attention's: a
+mask is bool, True where a query may attend to a key, 2-D or 3-D, and BROADCASTABLE TO
+(B, Tq, Tk). The three usual shapes:
+    (B, 1, Tk)    key padding: the same keys hidden from every query (padding in the context)
+    (Tq, Tk)      one pattern for the whole batch, e.g. a causal mask; (1, Tq, Tk) is the same
+    (B, Tq, Tk)   one pattern per sequence
+Broadcasting lines shapes up from the right, so a 2-D mask is always (Tq, Tk): key padding is
+(B, 1, Tk), never (B, Tk). Every head uses the same mask: `forward` adds the head dimension.
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 
@@ -85,7 +88,8 @@ class MultiHeadAttention(nn.Module):
         self, x: torch.Tensor, context: torch.Tensor | None = None, mask: torch.Tensor | None = None
     ) -> torch.Tensor:
         """x: (B, Tq, D)   context: (B, Tk, Dc) or None (self-attention: the context is x)
-        mask: bool, True where a query may attend to a key: (B, Tk), (Tq, Tk) or (B, Tq, Tk); or None.
+        mask: bool, True where a query may attend to a key, broadcastable to (B, Tq, Tk); or None.
+              Key padding (B, 1, Tk); one pattern for all, e.g. causal, (Tq, Tk); per sequence (B, Tq, Tk).
         Returns (B, Tq, D).
         """
         # BLANK 04.3 (about 4 lines): project the queries from x, the keys and values from the context (x itself when it is None).
@@ -98,22 +102,12 @@ class MultiHeadAttention(nn.Module):
         v = self.v_proj(context)  # (B, Tk, D)
         # END BLANK 04.3
         q, k, v = (split_heads(t, self.n_heads) for t in (q, k, v))  # (B, H, Tq or Tk, Dh)
-        B, Tq, Tk = q.shape[0], q.shape[2], k.shape[2]
-        if mask is not None:
-            if mask.dim() == 2 and B == Tq > 1:
-                raise ValueError(
-                    f"a 2-D mask is ambiguous when B == Tq == {B}: "
-                    "pass key padding as (B, 1, Tk), a (Tq, Tk) mask as (1, Tq, Tk)"
-                )
-            # BLANK 04.4 (about 4 lines): give the mask a head dimension of size 1, so it broadcasts against the scores (B, H, Tq, Tk).
-            # HINT: Every head uses the same mask. Broadcasting lines shapes up from the right, so say where B, Tq and Tk go.
-            # HINT: (B, Tq, Tk) → (B, 1, Tq, Tk) with mask[:, None]; key padding (B, Tk) → (B, 1, 1, Tk); (Tq, Tk) already broadcasts.
-            # HINT: if mask.dim() == 3: mask = mask[:, None]  /  elif mask.shape[0] == B: mask = mask[:, None, None, :]
-            if mask.dim() == 3:  # (B, Tq, Tk)
-                mask = mask[:, None]  # (B, 1, Tq, Tk)
-            elif mask.shape[0] == B:  # key padding (B, Tk)
-                mask = mask[:, None, None, :]  # (B, 1, 1, Tk)
-            # a (Tq, Tk) mask broadcasts over B and H as it is
+        if mask is not None:  # broadcastable to (B, Tq, Tk)
+            # BLANK 04.4 (about 1 line): insert the head dimension just before (Tq, Tk), so the mask broadcasts against the scores (B, H, Tq, Tk).
+            # HINT: Every head uses the same mask. Broadcasting lines shapes up from the right: Tq, Tk already sit last; H goes just before.
+            # HINT: tensor.unsqueeze(dim) inserts a dimension of size 1; a negative dim counts from the right: 2-D and 3-D masks alike.
+            # HINT: mask = mask.unsqueeze(-3)  turns (Tq, Tk) into (1, Tq, Tk) and (B, 1 or Tq, Tk) into (B, 1, 1 or Tq, Tk)
+            mask = mask.unsqueeze(-3)  # (..., 1, Tq or 1, Tk)
             # END BLANK 04.4
         # BLANK 04.5 (about 2 lines): attend within each head (kata 03's attention), merge the heads, apply the output projection.
         # HINT: scaled_dot_product_attention works on any leading dimensions, so (B, H) are handled at once; keep its output, not its weights.

@@ -20,9 +20,10 @@ Stacked, with token and position embeddings below (kata 02) and a final LayerNor
 the blocks make a text encoder: a caption (B, T) becomes one feature vector per token
 (B, T, D), which the diffusion model's cross-attention reads later, and a pooled vector (B, D)
 for the whole caption (CLIP compares these with images). Captions in a batch are padded to
-the same length; padding must change nothing: attention never looks at a pad token (the
-blocks get the key padding mask as (B, 1, T), which kata 04 reads unambiguously) and the
+the same length; padding must change nothing: attention never looks at a pad token, and the
 pooled vector averages over the real tokens only. Every caption has at least one real token.
+The blocks get the key padding mask as (B, 1, T): kata 04's masks broadcast to (B, Tq, Tk), so
+a 2-D (B, T) mask would be read as a (Tq, Tk) pattern.
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 

@@ -99,41 +99,45 @@ def torch_mha(mha) -> torch.nn.MultiheadAttention:
     return oracle
 
 
-def expected_output(mha, x, context, mask, kind):
-    """nn.MultiheadAttention's answer. Its attn_mask is True where attending is NOT allowed; it
-    takes (Tq, Tk) or (B*H, Tq, Tk). (Its key_padding_mask would do for (B, Tk), but its first
-    use loads a module for half a second.)"""
+def broadcast_mask(mask, B, Tq, Tk):
+    """The kata's rule: a mask broadcasts to (B, Tq, Tk), lined up from the right."""
+    return mask.expand(B, Tq, Tk)
+
+
+def expected_output(mha, x, context, mask):
+    """nn.MultiheadAttention's answer. Its attn_mask is True where attending is NOT allowed, and
+    (B*H, Tq, Tk) when it differs between sequences: batch b's mask repeated for each head."""
     c = x if context is None else context
     B, Tq, Tk = x.shape[0], x.shape[1], c.shape[1]
     masks = {}
-    if kind == "pattern":  # (Tq, Tk)
-        masks["attn_mask"] = ~mask
-    elif kind is not None:
-        full = mask[:, None, :] if kind == "padding" else mask  # (B, 1 or Tq, Tk)
-        masks["attn_mask"] = (~full.expand(B, Tq, Tk)).repeat_interleave(mha.n_heads, dim=0)  # (B*H, Tq, Tk)
+    if mask is not None:
+        masks["attn_mask"] = (~broadcast_mask(mask, B, Tq, Tk)).repeat_interleave(mha.n_heads, dim=0)
     with torch.no_grad():
         out, _ = torch_mha(mha)(x, c, c, need_weights=False, **masks)
     return out
 
 
-def full_mask(mask, kind, B, H, Tq, Tk):
-    """The mask every head of every sequence should use: (B, H, Tq, Tk)."""
-    if kind == "padding":
-        mask = mask[:, None, None, :]
-    elif kind == "per-sequence":
-        mask = mask[:, None]
-    return mask.expand(B, H, Tq, Tk)
+# The mask shapes a caller gives (all broadcast to (B, Tq, Tk)):
+MASK_SHAPES = {
+    "padding": "(B, 1, Tk)",  # key padding, lengths differ between sequences
+    "causal": "(Tq, Tk)",
+    "pattern": "(Tq, Tk)",  # a random one
+    "shared": "(1, Tq, Tk)",  # a random one, the same for every sequence
+    "per-sequence": "(B, Tq, Tk)",
+}
 
 
 def make_mask(kind, B, Tq, Tk, gen):
     """A random mask of the given kind; every query keeps at least one key."""
     if kind == "padding":
         lengths = torch.randint(1, Tk + 1, (B,), generator=gen)
-        lengths[0] = Tk - 1 if Tk > 1 else 1  # some padding for sure
-        return torch.arange(Tk)[None, :] < lengths[:, None]  # (B, Tk)
+        lengths[0] = max(Tk - 1, 1)  # some padding for sure
+        if B > 1:
+            lengths[-1] = Tk  # sequences differ
+        return (torch.arange(Tk)[None, :] < lengths[:, None])[:, None, :]  # (B, 1, Tk)
     if kind == "causal":
         return torch.ones(Tq, Tk, dtype=torch.bool).tril()
-    shape = {"pattern": (Tq, Tk), "per-sequence": (B, Tq, Tk), "per-sequence keys": (B, 1, Tk)}[kind]
+    shape = {"pattern": (Tq, Tk), "shared": (1, Tq, Tk), "per-sequence": (B, Tq, Tk)}[kind]
     mask = torch.rand(shape, generator=gen) < 0.5
     mask[..., torch.randint(Tk, (), generator=gen)] = True
     return mask
@@ -170,7 +174,7 @@ def test_04_3_projections(kata, monkeypatch, B, Tq, Tk, D, Dc, H):
     out = mha(x, context)
     assert_tensor(out, shape=(B, Tq, D), call=where, seed=seed)
     if not spy.calls:  # attention done some other way: grade the whole output
-        assert_close(out, expected_output(mha, x, context, None, None), call=where, seed=seed)
+        assert_close(out, expected_output(mha, x, context, None), call=where, seed=seed)
         return
     q, k, v, _ = spy.calls[0]
     c = x if context is None else context
@@ -179,16 +183,20 @@ def test_04_3_projections(kata, monkeypatch, B, Tq, Tk, D, Dc, H):
         assert_close(got, expected, call=where, seed=seed, name=f"the {name} given to attention (after split_heads)")
 
 
-# (kind, B, Tq, Tk, D, Dc, H); B != Tq wherever the mask is 2-D
+# (kind, B, Tq, Tk, D, Dc, H). A head dimension put in the wrong place can still broadcast when
+# sizes coincide, and then reads the wrong entries: B == H, Tq == H and B == Tq catch those.
 MASK_CASES = [
-    ("padding", 2, 5, None, 8, None, 2),
+    ("padding", 2, 5, None, 8, None, 2),  # B == H: (B, 1, Tk) left as it is lines B up with H
     ("padding", 3, 4, 6, 8, 6, 2),  # the padding of a context: key padding in cross-attention
     ("padding", 1, 1, 4, 4, 4, 2),
-    ("causal", 2, 5, None, 8, None, 2),
+    ("causal", 3, 3, None, 8, None, 2),  # B == Tq: a (Tq, Tk) mask read as (B, Tk) key padding
+    ("causal", 2, 4, None, 8, None, 4),  # Tq == H: (Tq, 1, Tk) lines Tq up with H
     ("pattern", 3, 2, 5, 6, 4, 3),
-    ("per-sequence", 2, 3, 4, 8, 8, 2),  # B == H: a mask lined up with the heads broadcasts silently
-    ("per-sequence", 3, 3, None, 8, None, 2),
-    ("per-sequence keys", 2, 4, 5, 8, 6, 2),
+    ("pattern", 2, 2, 3, 8, 8, 2),  # B == Tq == H
+    ("shared", 2, 3, 5, 6, 4, 3),  # Tq == H
+    ("per-sequence", 2, 3, 4, 8, 8, 2),  # B == H
+    ("per-sequence", 3, 3, None, 8, None, 2),  # B == Tq
+    ("per-sequence", 2, 4, 5, 8, 6, 4),  # Tq == H: (B, Tq, 1, Tk) broadcasts
 ]
 
 
@@ -205,20 +213,19 @@ def test_04_4_mask_broadcast_over_heads(kata, monkeypatch, kind, B, Tq, Tk, D, D
     context = None if Tk is None else torch.randn(B, Tk, Dc)
     Tk = Tq if Tk is None else Tk
     mask = make_mask(kind, B, Tq, Tk, gen)
-    where = module_call(D, H, Dc, x, context, mask) + f"    ({kind} mask)"
+    where = module_call(D, H, Dc, x, context, mask) + f"    ({kind} mask {MASK_SHAPES[kind]}, H = {H})"
     spy.where, spy.seed = where, seed
     out = mha(x, context, mask=mask)
     assert_tensor(out, shape=(B, Tq, D), call=where, seed=seed)
-    kind = {"causal": "pattern", "per-sequence keys": "per-sequence"}.get(kind, kind)
     if not spy.calls:  # attention done some other way: grade the whole output
-        assert_close(out, expected_output(mha, x, context, mask, kind), call=where, seed=seed)
+        assert_close(out, expected_output(mha, x, context, mask), call=where, seed=seed)
         return
     given = spy.calls[0][3]
     if given is None:
-        fail("scaled_dot_product_attention got no mask (blank 04.5 passes the reshaped mask on)", where, seed)
-    expected = full_mask(mask, kind, B, H, Tq, Tk)
+        fail("scaled_dot_product_attention got no mask (blank 04.5 passes the mask on)", where, seed)
+    expected = broadcast_mask(mask, B, Tq, Tk)[:, None].expand(B, H, Tq, Tk)  # every head: its sequence's mask
     assert_close(given.expand(B, H, Tq, Tk), expected, call=where, seed=seed,
-                 name="the mask given to attention, broadcast to (B, H, Tq, Tk)")  # fmt: skip
+                 name=f"the mask given to attention, shape {tuple(given.shape)} broadcast to (B, H, Tq, Tk)")  # fmt: skip
 
 
 # (kind, B, Tq, Tk, D, Dc, H)
@@ -227,7 +234,10 @@ OUTPUT_CASES = [
     (None, 1, 1, None, 4, None, 4),
     (None, 3, 2, 7, 8, 6, 4),
     ("padding", 3, 4, 6, 8, 6, 2),
-    ("causal", 2, 3, None, 6, None, 3),
+    ("padding", 2, 3, None, 8, None, 2),  # B == H
+    ("causal", 2, 3, None, 6, None, 3),  # Tq == H
+    ("causal", 3, 3, None, 8, None, 2),  # B == Tq
+    ("shared", 2, 3, 5, 8, 8, 2),
     ("per-sequence", 2, 3, 5, 8, 8, 2),
 ]
 
@@ -243,10 +253,9 @@ def test_04_5_matches_torch_multihead_attention(kata, monkeypatch, kind, B, Tq, 
     x = torch.randn(B, Tq, D)
     context = None if Tk is None else torch.randn(B, Tk, Dc)
     mask = None if kind is None else make_mask(kind, B, Tq, Tq if Tk is None else Tk, gen)
-    where = module_call(D, H, Dc, x, context, mask) + (f"    ({kind} mask)" if kind else "")
+    where = module_call(D, H, Dc, x, context, mask) + (f"    ({kind} mask {MASK_SHAPES[kind]})" if kind else "")
     out = mha(x, context, mask=mask)
-    kind = {"causal": "pattern"}.get(kind, kind)
-    expected = expected_output(mha, x, context, mask, kind)
+    expected = expected_output(mha, x, context, mask)
     assert_close(out, expected, call=where, seed=seed, name="output (compared with torch.nn.MultiheadAttention)")
 
 

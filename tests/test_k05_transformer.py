@@ -234,7 +234,7 @@ def encoder_call(c, tokens):
     return call(f"TextEncoder({config})", tokens)
 
 
-# (lengths, T, pad_id): B == T in the second case, where a 2-D (B, T) mask would be ambiguous
+# (lengths, T, pad_id): B == T in the second case, where a (B, T) mask would broadcast as a (Tq, Tk) one
 ENCODER_CASES = [([5, 3], 5, 0), ([2, 3, 1], 3, 0), ([1], 1, 0), ([4, 7, 2, 7], 7, 3)]
 
 

@@ -48,33 +48,21 @@ MUTANTS = {
         """,
     },
     "04.4": {
-        "mask left as it is: B lines up with Tq or H": "pass",
-        "key padding as (B, 1, Tk): B lines up with H": """
-            if mask.dim() == 3:
-                mask = mask[:, None]
-            elif mask.shape[0] == B:
-                mask = mask[:, None, :]
-        """,
-        "head dimension after Tq: (B, Tq, 1, Tk)": """
-            if mask.dim() == 3:
-                mask = mask[:, :, None]
-            elif mask.shape[0] == B:
+        "mask left as it is: its B lines up with the heads H": "pass",
+        "unsqueeze(1): a (Tq, Tk) mask becomes (Tq, 1, Tk), Tq lined up with H": "mask = mask.unsqueeze(1)",
+        "unsqueeze(0): a (B, Tq, Tk) mask becomes (1, B, Tq, Tk), B lined up with H": "mask = mask.unsqueeze(0)",
+        "unsqueeze(-1): (..., Tq, Tk, 1), every dimension shifted": "mask = mask.unsqueeze(-1)",
+        "head dimension after Tq: (..., Tq, 1, Tk)": "mask = mask.unsqueeze(-2)",
+        "inverted: True taken as 'hidden', as in nn.MultiheadAttention": "mask = ~mask.unsqueeze(-3)",
+        "the old rule: every 2-D mask read as (B, Tk) key padding": """
+            if mask.dim() == 2:
                 mask = mask[:, None, None, :]
-        """,
-        "key padding along the queries: (B, 1, Tk, 1)": """
-            if mask.dim() == 3:
-                mask = mask[:, None]
-            elif mask.shape[0] == B:
-                mask = mask[:, None, :, None]
-        """,
-        "inverted: True taken as 'hidden', as in nn.MultiheadAttention": """
-            if mask.dim() == 3:
-                mask = ~mask[:, None]
-            elif mask.shape[0] == B:
-                mask = ~mask[:, None, None, :]
             else:
-                mask = ~mask
+                mask = mask[:, None]
         """,
+        "nn.MultiheadAttention's layout: (B*H, Tq, Tk)": (
+            "mask = mask.expand(q.shape[0], q.shape[2], k.shape[2]).repeat_interleave(self.n_heads, dim=0)"
+        ),
     },
     "04.5": {
         "forgets the output projection": """
@@ -87,7 +75,7 @@ MUTANTS = {
         """,
         "reshapes (B, H, Tq, Dh) to (B, Tq, D) without merging the heads": """
             out, _ = scaled_dot_product_attention(q, k, v, mask)
-            return self.out_proj(out.reshape(B, Tq, -1))
+            return self.out_proj(out.reshape(x.shape[0], x.shape[1], -1))
         """,
         "averages the heads instead of joining them": """
             out, _ = scaled_dot_product_attention(q, k, v, mask)

@@ -120,7 +120,7 @@ MUTANTS = {
                 x = block(x, mask=mask[:, None, :])
             x = self.ln_final(x)
         """,
-        "passes the 2-D (B, T) mask: ambiguous when B == T": """
+        "passes the padding mask 2-D: (B, T) is read as a (Tq, Tk) pattern": """
             mask = tokens != self.config.pad_id
             x = self.positions(self.embed(tokens))
             for block in self.blocks:
