@@ -118,3 +118,10 @@ def test_missing_torch_exits_3_with_an_install_hint(monkeypatch, capsys, sandbox
     monkeypatch.setattr(grading.importlib.util, "find_spec", lambda name: None if name == "torch" else real(name))
     assert cli.main(["check", "00"]) == cli.NO_ENVIRONMENT
     assert "pip install -e ." in capsys.readouterr().out
+
+
+def test_check_says_when_an_earlier_kata_is_unfinished(sandbox, capsys):
+    cli.main(["check", "05"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "uses kata 04 (k04_multihead), which is not started in your copy" in out
+    assert "its tests use the reference version" in out

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checker import grading, manifest
-from checker.blanks import apply_mutant, generate_kata
+from checker.blanks import generate_kata, strip_markers
 from checker.catalog import find_kata
 from checker.grading import (
     BROKEN,
@@ -133,3 +133,14 @@ def test_kata_state_from_blank_verdicts(given, state):
     blanks = [BlankResult(f"00.{i}", "", v) for i, v in enumerate(given, start=1)]
     assert grading._state(blanks, "", None) == state
     assert grading._state(blanks, "a syntax error", None) == BROKEN
+
+
+def test_earlier_katas_come_from_the_reference_so_a_broken_one_blocks_nothing(tmp_path):
+    """Kata 05 imports kata 04; a broken k04_multihead.py beside it must not matter."""
+    kata = find_kata("05")
+    folder = tmp_path / "impl"
+    folder.mkdir()
+    (folder / "k05_transformer.py").write_text(strip_markers(kata.reference_source), encoding="utf-8")
+    (folder / "k04_multihead.py").write_text("this is not python\n", encoding="utf-8")
+    (result,) = grade([kata], impl=str(folder))
+    assert result.state == PASSING, [(b.id, b.verdict, b.error.get("message")) for b in result.blanks]
