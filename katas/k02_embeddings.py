@@ -8,8 +8,12 @@ fixed sinusoids (§3.5):
     PE[pos, 2i]   = sin(pos / 10000^(2i / D))
     PE[pos, 2i+1] = cos(pos / 10000^(2i / D))
 
-so each pair of dimensions is a clock ticking at its own rate; learned positions (as in
-BERT, GPT and CLIP) are simply a second table, one row per position.
+so each pair of dimensions is a clock ticking at its own rate, from 1 radian per position
+(i = 0) down to 1/10000; learned positions (as in BERT, GPT and CLIP) are simply a second
+table, one row per position.
+
+The blanks: the token lookup (02.1), the clock rates (02.2), the sin/cos table (02.3), and
+adding learned positions (02.4).
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 
@@ -39,6 +43,15 @@ class TokenEmbedding(nn.Module):
         raise NotImplementedError("blank 02.1 is not filled in yet")
 
 
+def sinusoid_frequencies(D: int) -> torch.Tensor:
+    """The D/2 angular frequencies of the sinusoids, one per pair of dimensions (Vaswani et al. §3.5).
+
+    Returns (D/2,) float32: freqs[i] = 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, from 1 down towards 1/10000.
+    """
+    # TODO 02.2 (about 1 line): return the D/2 frequencies 1 / 10000^(2i/D), float32, shape (D/2,).
+    raise NotImplementedError("blank 02.2 is not filled in yet")
+
+
 def sinusoidal_positions(T: int, D: int) -> torch.Tensor:
     """The fixed positional encodings of Vaswani et al. §3.5, for positions 0..T-1.
 
@@ -47,9 +60,7 @@ def sinusoidal_positions(T: int, D: int) -> torch.Tensor:
     if D % 2:
         raise ValueError(f"D must be even, got {D}")
     position = torch.arange(T, dtype=torch.float32)[:, None]  # (T, 1)
-    # TODO 02.2 (about 1 line): the D/2 frequencies 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, shape (D/2,).
-    raise NotImplementedError("blank 02.2 is not filled in yet")
-    angles = position * freqs  # (T, D/2)
+    angles = position * sinusoid_frequencies(D)  # (T, D/2): angles[pos, i] = pos / 10000^(2i/D)
     pe = torch.zeros(T, D)
     # TODO 02.3 (about 2 lines): write sin(angles) into the even columns of pe and cos(angles) into the odd ones.
     raise NotImplementedError("blank 02.3 is not filled in yet")

@@ -8,8 +8,12 @@ fixed sinusoids (§3.5):
     PE[pos, 2i]   = sin(pos / 10000^(2i / D))
     PE[pos, 2i+1] = cos(pos / 10000^(2i / D))
 
-so each pair of dimensions is a clock ticking at its own rate; learned positions (as in
-BERT, GPT and CLIP) are simply a second table, one row per position.
+so each pair of dimensions is a clock ticking at its own rate, from 1 radian per position
+(i = 0) down to 1/10000; learned positions (as in BERT, GPT and CLIP) are simply a second
+table, one row per position.
+
+The blanks: the token lookup (02.1), the clock rates (02.2), the sin/cos table (02.3), and
+adding learned positions (02.4).
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 
@@ -43,6 +47,19 @@ class TokenEmbedding(nn.Module):
         # END BLANK 02.1
 
 
+def sinusoid_frequencies(D: int) -> torch.Tensor:
+    """The D/2 angular frequencies of the sinusoids, one per pair of dimensions (Vaswani et al. §3.5).
+
+    Returns (D/2,) float32: freqs[i] = 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, from 1 down towards 1/10000.
+    """
+    # BLANK 02.2 (about 1 line): return the D/2 frequencies 1 / 10000^(2i/D), float32, shape (D/2,).
+    # HINT: One frequency per pair of dimensions: i runs over 0, 1, ..., D/2 - 1, so the exponent 2i/D runs over 0, 2/D, ..., (D-2)/D.
+    # HINT: torch.arange(0, D, 2) gives the values 2i; the frequency is 10000 ** (-(2i) / D): a negative power, so it shrinks.
+    # HINT: return 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float32) / D)
+    return 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float32) / D)  # (D/2,)
+    # END BLANK 02.2
+
+
 def sinusoidal_positions(T: int, D: int) -> torch.Tensor:
     """The fixed positional encodings of Vaswani et al. §3.5, for positions 0..T-1.
 
@@ -51,17 +68,11 @@ def sinusoidal_positions(T: int, D: int) -> torch.Tensor:
     if D % 2:
         raise ValueError(f"D must be even, got {D}")
     position = torch.arange(T, dtype=torch.float32)[:, None]  # (T, 1)
-    # BLANK 02.2 (about 1 line): the D/2 frequencies 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, shape (D/2,).
-    # HINT: One frequency per pair of dimensions: i runs over 0, 1, ..., D/2 - 1, so 2i runs over 0, 2, ..., D - 2.
-    # HINT: torch.arange(0, D, 2) gives 2i; the frequency is 10000 ** (-(2i) / D). Keep it float32.
-    # HINT: freqs = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float32) / D)
-    freqs = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float32) / D)  # (D/2,)
-    # END BLANK 02.2
-    angles = position * freqs  # (T, D/2)
+    angles = position * sinusoid_frequencies(D)  # (T, D/2): angles[pos, i] = pos / 10000^(2i/D)
     pe = torch.zeros(T, D)
     # BLANK 02.3 (about 2 lines): write sin(angles) into the even columns of pe and cos(angles) into the odd ones.
-    # HINT: Column 2i holds sin of angle i and column 2i+1 its cos: the two interleave, they are not two halves.
-    # HINT: pe[:, 0::2] selects the even columns (0, 2, 4, ...), pe[:, 1::2] the odd ones.
+    # HINT: Column 2i holds sin of angle i and column 2i+1 its cos: the two interleave, they are not two halves side by side.
+    # HINT: pe[:, 0::2] selects the even columns (0, 2, 4, ...), pe[:, 1::2] the odd ones; each is (T, D/2), like angles.
     # HINT: pe[:, 0::2] = torch.sin(angles); pe[:, 1::2] = torch.cos(angles)
     pe[:, 0::2] = torch.sin(angles)
     pe[:, 1::2] = torch.cos(angles)

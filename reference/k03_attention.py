@@ -36,8 +36,8 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """
     # BLANK 03.1 (about 1 line): subtract the maximum along `dim` from x (keep the dimension so it broadcasts).
     # HINT: exp(1000.0) is inf in float32. Softmax does not change if you subtract the same number from every entry of a slice.
-    # HINT: Subtract each slice's largest entry: then the largest exp() is exp(0) = 1. x.amax(dim=dim, keepdim=True) gives it, shaped to broadcast.
-    # HINT: x = x - x.amax(dim=dim, keepdim=True)
+    # HINT: Subtract each slice's largest entry, x.amax(dim=dim, keepdim=True) (x.max(dim) gives values and indices): the largest exp() becomes 1.
+    # HINT: x = x - x.amax(dim=dim, keepdim=True)   (a new tensor: `x -= ...` would change the caller's x)
     x = x - x.amax(dim=dim, keepdim=True)
     # END BLANK 03.1
     # BLANK 03.2 (about 2 lines): exponentiate, and divide by the sum along `dim`.
@@ -55,7 +55,7 @@ def causal_mask(T: int) -> torch.Tensor:
     Returns (T, T) bool, True on and below the diagonal.
     """
     # BLANK 03.3 (about 1 line): a (T, T) boolean tensor, True where key index <= query index.
-    # HINT: Row i is query i, column j is key j: query i may see key j when j <= i. That is a lower triangle, diagonal included.
+    # HINT: Row i is query i, column j is key j: query i may see key j when j <= i (True = may attend), a lower triangle, diagonal included.
     # HINT: torch.tril keeps the lower triangle of a matrix; start from torch.ones(T, T, dtype=torch.bool).
     # HINT: return torch.tril(torch.ones(T, T, dtype=torch.bool))
     return torch.tril(torch.ones(T, T, dtype=torch.bool))
@@ -81,12 +81,12 @@ def scaled_dot_product_attention(
     if mask is not None:
         # BLANK 03.5 (about 1 line): set the scores where the mask is False to -inf, so they get zero weight.
         # HINT: exp(-inf) = 0: a score of -inf gets no weight after the softmax. The mask is True where attending is allowed.
-        # HINT: Tensor.masked_fill(where, value) writes value where `where` is True; you want to write where mask is False (~mask).
+        # HINT: scores.masked_fill(where, value) writes value where `where` is True, broadcasting a smaller mask; you want it where mask is False (~mask).
         # HINT: scores = scores.masked_fill(~mask, float("-inf"))
         scores = scores.masked_fill(~mask, float("-inf"))
         # END BLANK 03.5
     # BLANK 03.6 (about 2 lines): softmax over the keys (use yours), then the weighted sum of the values.
-    # HINT: Each query's weights are a distribution over the keys: the last dimension of scores.
+    # HINT: Each query's weights are a distribution over the keys: the last dimension of scores; out[..., i, :] = Σ_j weights[..., i, j] v[..., j, :].
     # HINT: weights = softmax(scores, dim=-1) is (..., Tq, Tk); weights @ v is (..., Tq, Dv).
     # HINT: weights = softmax(scores, dim=-1); out = weights @ v
     weights = softmax(scores, dim=-1)  # (..., Tq, Tk)

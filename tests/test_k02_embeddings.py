@@ -1,0 +1,141 @@
+"""Tests of kata 02: embeddings. Oracles: F.embedding, and plain loops over the formulas of
+Vaswani et al. §3.4–3.5 in float64; gradients checked by hand-summed loops."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from support import assert_close, assert_tensor, call, fail, with_reference
+
+
+def constant_factor(actual, expected):
+    """c when actual = c · expected everywhere for a constant c ≠ 1 (a wrong scale), else None."""
+    a, e = actual.detach().double().flatten(), expected.detach().double().flatten()
+    c = float(a @ e / (e @ e))
+    return c if abs(c - 1) > 1e-3 and torch.allclose(a, c * e, rtol=1e-4, atol=1e-6) else None
+
+
+def table_gradient(module, out, upstream, where, seed):
+    """module.weight.grad after backpropagating `upstream` through `out`, checked to exist."""
+    __tracebackhide__ = True
+    assert_tensor(out, shape=upstream.shape, call=where, seed=seed)
+    if not out.requires_grad:
+        fail("output does not depend on self.weight for autograd (was .data or .detach() used?): "
+             "the table could not learn", where, seed)  # fmt: skip
+    (out * upstream).sum().backward()
+    assert_tensor(module.weight.grad, shape=module.weight.shape, call=where, seed=seed, name="weight.grad")
+    return module.weight.grad
+
+
+# (V, D, B, T): batch 1 and more, T = 1, D odd and not a square (√D ≠ D)
+TOKEN_CASES = [(10, 6, 2, 5), (7, 3, 1, 1), (50, 8, 3, 4), (4, 5, 1, 7)]
+
+
+@pytest.mark.blank("02.1")
+@pytest.mark.parametrize("seed, case", list(enumerate(TOKEN_CASES)))
+def test_02_1_token_embedding_lookup_and_scale(kata, seed, case):
+    V, D, B, T = case
+    torch.manual_seed(seed)
+    emb = kata.TokenEmbedding(V, D)
+    tokens = torch.randint(0, V - 1, (B, T))  # V-1 left out: a lookup must not depend on which IDs occur
+    out = emb(tokens)
+    where = call(f"TokenEmbedding({V}, {D})", tokens)
+    expected = F.embedding(tokens, emb.weight) * math.sqrt(D)
+    assert_tensor(out, shape=expected.shape, dtype=expected.dtype, call=where, seed=seed)
+    factor = constant_factor(out, expected)
+    if factor is not None:
+        fail(f"output is {factor:.4g} × weight[tokens]·√D everywhere (D = {D}, √D = {math.sqrt(D):.4g}): "
+             "the right rows, scaled wrong", where, seed)  # fmt: skip
+    assert_close(out, expected, call=where, seed=seed)
+
+
+@pytest.mark.blank("02.1")
+def test_02_1_token_embedding_trains_its_table(kata):
+    V, D, B, T = 6, 4, 2, 5
+    torch.manual_seed(7)
+    emb = kata.TokenEmbedding(V, D)
+    tokens = torch.tensor([[0, 3, 3, 1, 5], [3, 0, 2, 2, 3]])
+    upstream = torch.randn(B, T, D)
+    out = emb(tokens)
+    where = call(f"TokenEmbedding({V}, {D})", tokens) + ", then backward()"
+    grad = table_gradient(emb, out, upstream, where, seed=7)
+    expected = torch.zeros(V, D)
+    for b in range(B):
+        for t in range(T):
+            expected[tokens[b, t]] += upstream[b, t] * math.sqrt(D)
+    assert_close(grad, expected, call=where, seed=7, name="weight.grad")
+
+
+def frequencies_by_loop(D):
+    return torch.tensor([1 / 10000 ** (2 * i / D) for i in range(D // 2)], dtype=torch.float64)
+
+
+@pytest.mark.blank("02.2")
+@pytest.mark.parametrize("D", [2, 4, 6, 16, 64])
+def test_02_2_sinusoid_frequencies(kata, D):
+    freqs = kata.sinusoid_frequencies(D)
+    expected = frequencies_by_loop(D).float()
+    assert_close(freqs, expected, call=call("sinusoid_frequencies", D), atol=1e-7, rtol=1e-5)
+
+
+def positions_by_loop(T, D):
+    pe = torch.zeros(T, D, dtype=torch.float64)
+    for pos in range(T):
+        for i in range(D // 2):
+            pe[pos, 2 * i] = math.sin(pos / 10000 ** (2 * i / D))
+            pe[pos, 2 * i + 1] = math.cos(pos / 10000 ** (2 * i / D))
+    return pe
+
+
+@pytest.mark.blank("02.3")
+@pytest.mark.parametrize("T, D", [(1, 2), (4, 6), (10, 8), (50, 16), (3, 32)])
+def test_02_3_sinusoidal_positions(kata, monkeypatch, T, D):
+    with_reference(monkeypatch, kata, "sinusoid_frequencies")  # graded alone: blank 02.2 is not involved
+    pe = kata.sinusoidal_positions(T, D)
+    where = call("sinusoidal_positions", T, D)
+    expected = positions_by_loop(T, D).float()
+    assert_tensor(pe, shape=(T, D), dtype=torch.float32, call=where)
+    off = ~((pe - expected).abs() <= 1e-5)  # NaN counts as off
+    if off.any():
+        pos, col = (int(n) for n in off.nonzero()[0])
+        fn, i = ("sin", col // 2) if col % 2 == 0 else ("cos", col // 2)
+        fail(f"PE[{pos}, {col}] is {pe[pos, col].item():.4g}, expected {fn}({pos} / 10000^({2 * i}/{D})) = "
+             f"{expected[pos, col].item():.4g}: column 2i holds sin, column 2i+1 cos, of the same angle "
+             f"({int(off.sum())} of {T * D} values off)", where)  # fmt: skip
+
+
+# (max_len, D, B, T): T < max_len, T = max_len, T = 1, batch 1 and more, B ≠ T
+LEARNED_CASES = [(8, 4, 2, 5), (6, 3, 1, 6), (5, 2, 3, 1), (10, 6, 4, 3)]
+
+
+@pytest.mark.blank("02.4")
+@pytest.mark.parametrize("seed, case", list(enumerate(LEARNED_CASES)))
+def test_02_4_learned_positions(kata, seed, case):
+    max_len, D, B, T = case
+    torch.manual_seed(seed)
+    positions = kata.LearnedPositions(max_len, D)
+    with torch.no_grad():
+        positions.weight.copy_(torch.randn(max_len, D))  # rows far apart, so a wrong row shows
+    x = torch.randn(B, T, D)
+    out = positions(x)
+    expected = torch.empty(B, T, D)
+    for b in range(B):
+        for t in range(T):
+            expected[b, t] = x[b, t] + positions.weight[t]
+    assert_close(out, expected, call=call(f"LearnedPositions({max_len}, {D})", x), seed=seed)
+
+
+@pytest.mark.blank("02.4")
+def test_02_4_learned_positions_train_their_table(kata):
+    max_len, D, B, T = 7, 3, 2, 4
+    torch.manual_seed(11)
+    positions = kata.LearnedPositions(max_len, D)
+    x, upstream = torch.randn(B, T, D), torch.randn(B, T, D)
+    out = positions(x)
+    where = call(f"LearnedPositions({max_len}, {D})", x) + ", then backward()"
+    grad = table_gradient(positions, out, upstream, where, seed=11)
+    expected = torch.zeros(max_len, D)
+    for t in range(T):
+        expected[t] = upstream[:, t].sum(dim=0)  # rows T.. were not used: zero gradient
+    assert_close(grad, expected, call=where, seed=11, name="weight.grad")
