@@ -125,37 +125,33 @@ def _replace_blanks(reference: str, body_for) -> str:
     return "\n".join(out)
 
 
+def _todo_line(blank: Blank) -> str:
+    return f"{blank.indent}# TODO {blank.id} ({blank.budget}): {blank.statement}"
+
+
+def _indented(blank: Blank, code: str) -> list[str]:
+    return [blank.indent + line if line else line for line in code.rstrip("\n").split("\n")]
+
+
 def generate_kata(reference: str) -> str:
     """The learner's kata: every blank replaced by its TODO line and an error that names it."""
-
-    def todo(blank: Blank) -> list[str]:
-        return [
-            f"{blank.indent}# TODO {blank.id} ({blank.budget}): {blank.statement}",
-            f"{blank.indent}{unfilled_line(blank.id)}",
-        ]
-
-    return _replace_blanks(reference, todo)
+    return _replace_blanks(reference, lambda blank: [_todo_line(blank), blank.indent + unfilled_line(blank.id)])
 
 
-def strip_markers(reference: str) -> str:
-    """The reference as plain code: markers and hints removed, solutions kept."""
-
-    def solution(blank: Blank) -> list[str]:
-        return [blank.indent + line if line else line for line in blank.solution.rstrip("\n").split("\n")]
-
-    return _replace_blanks(reference, solution)
+def solved_kata(reference: str) -> str:
+    """The kata with every blank filled in by the reference solution: what a learner who
+    solved it like we did would have (hints and markers gone, TODO lines kept)."""
+    return _replace_blanks(reference, lambda blank: [_todo_line(blank), *_indented(blank, blank.solution)])
 
 
 def apply_mutant(reference: str, blank_id: str, code: str) -> str:
-    """The reference with one blank's solution replaced by `code` (a learner's wrong answer)."""
+    """The solved kata with one blank's solution replaced by `code` (a learner's wrong answer)."""
     code = textwrap.dedent(code).strip("\n")
     if blank_id not in {b.id for b in parse_blanks(reference)}:
         raise BlankFormatError(f"no blank {blank_id} in this reference file")
 
     def body(blank: Blank) -> list[str]:
-        if blank.id != blank_id:
-            return [blank.indent + line if line else line for line in blank.solution.rstrip("\n").split("\n")]
-        return [blank.indent + line if line else line for line in code.split("\n")]
+        return [_todo_line(blank), *_indented(blank, code if blank.id == blank_id else blank.solution)]
 
     return _replace_blanks(reference, body)
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from checker import progress
-from checker.blanks import TODO_RE, generate_kata, normalize, strip_markers, unfilled_blanks
+from checker.blanks import TODO_RE, generate_kata, normalize, solved_kata, unfilled_blanks
 from checker.catalog import KATAS_DIR, ROOT, Kata, all_katas
 from checker.manifest import fingerprint, shipped_manifest, write_manifest
 
@@ -64,9 +64,9 @@ def reset(kata: Kata) -> Path | None:
 
 
 def solution_diff(kata: Kata) -> str:
-    """A unified diff from the learner's file to the reference solution (markers and hints removed)."""
+    """A unified diff from the learner's file to the kata solved with the reference solutions."""
     mine = normalize(kata.kata_path.read_text(encoding="utf-8")).splitlines(keepends=True)
-    ours = strip_markers(kata.reference_source).splitlines(keepends=True)
+    ours = solved_kata(kata.reference_source).splitlines(keepends=True)
     return "".join(difflib.unified_diff(mine, ours, f"yours: {kata.relpath(kata.kata_path)}",
                                         f"reference: {kata.relpath(kata.reference_path)}", n=2))  # fmt: skip
 

@@ -10,7 +10,7 @@ from checker.blanks import (
     blank_near_line,
     generate_kata,
     parse_blanks,
-    strip_markers,
+    solved_kata,
     unfilled_blanks,
 )
 
@@ -67,9 +67,9 @@ def test_unfilled_blanks_lists_the_blanks_still_raising():
     assert unfilled_blanks(filled) == ["09.2"]
 
 
-def test_strip_markers_gives_plain_runnable_reference_code():
-    plain = strip_markers(REFERENCE)
-    assert "BLANK" not in plain and "HINT" not in plain
+def test_solved_kata_is_the_kata_with_the_reference_solutions_filled_in():
+    plain = solved_kata(REFERENCE)
+    assert "BLANK" not in plain and "HINT" not in plain and "# TODO 09.1 (about 2 lines)" in plain
     namespace = {}
     exec(plain, namespace)
     assert namespace["f"](3) == 7 and namespace["g"](2) == -2

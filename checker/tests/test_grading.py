@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checker import grading, manifest
-from checker.blanks import generate_kata, strip_markers
+from checker.blanks import generate_kata, solved_kata
 from checker.catalog import find_kata
 from checker.grading import (
     BROKEN,
@@ -140,7 +140,7 @@ def test_earlier_katas_come_from_the_reference_so_a_broken_one_blocks_nothing(tm
     kata = find_kata("05")
     folder = tmp_path / "impl"
     folder.mkdir()
-    (folder / "k05_transformer.py").write_text(strip_markers(kata.reference_source), encoding="utf-8")
+    (folder / "k05_transformer.py").write_text(solved_kata(kata.reference_source), encoding="utf-8")
     (folder / "k04_multihead.py").write_text("this is not python\n", encoding="utf-8")
     (result,) = grade([kata], impl=str(folder))
     assert result.state == PASSING, [(b.id, b.verdict, b.error.get("message")) for b in result.blanks]
