@@ -83,9 +83,11 @@ class Kata:
             found += [n for n in names if MODULE_RE.match(n) and n != self.module]
         return sorted(set(found))
 
-    def relpath(self, path: Path) -> str:
-        """`path` as shown to a person: relative to the repository where it lies inside it."""
-        return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
+
+
+def shown(path: Path) -> str:
+    """`path` as shown to a person: relative to the repository where it lies inside it."""
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
 
 
 def all_katas() -> list[Kata]:

@@ -13,7 +13,7 @@ import sys
 from rich.text import Text
 
 from checker import progress, render, workspace
-from checker.catalog import UnknownKata, all_katas, find_blank, find_kata
+from checker.catalog import UnknownKata, all_katas, find_blank, find_kata, shown
 from checker.grading import BROKEN, FAILING, NOT_STARTED, PASSING, EnvironmentProblem, grade, is_pristine
 
 OK, NOT_PASSING, BAD_REQUEST, NO_ENVIRONMENT = 0, 1, 2, 3
@@ -50,7 +50,7 @@ def cmd_status(args) -> int:
         out.print(Text("Every kata passes. Well done!", style="bold green"))
         return OK
     out.print(
-        Text(f"Next: kata {todo.number}, {todo.title}: open {todo.relpath(todo.kata_path)} and run "
+        Text(f"Next: kata {todo.number}, {todo.title}: open {shown(todo.kata_path)} and run "
              f"`{render.kata_command(todo)}`", style="bold")  # fmt: skip
     )
     return OK
@@ -117,7 +117,7 @@ def cmd_watch(args) -> int:
         result = grade([kata])[0]
         progress.record([result])
         out.print(render.kata_report(result, earlier_kata_notes(kata)))
-        out.print(Text(f"Watching {kata.relpath(kata.kata_path)}: save it to grade again; Ctrl-C stops.", style="dim"))
+        out.print(Text(f"Watching {shown(kata.kata_path)}: save it to grade again; Ctrl-C stops.", style="dim"))
 
     regrade()
     try:
@@ -134,7 +134,7 @@ def cmd_reset(args) -> int:
     saved = workspace.reset(kata)
     out = render.console()
     if saved:
-        out.print(f"Kata {kata.number} is back to its fresh form. Your version is kept as {saved.as_posix()}")
+        out.print(f"Kata {kata.number} is back to its fresh form. Your version is kept as {shown(saved)}")
     else:
         out.print(f"Kata {kata.number} was already in its fresh form; nothing to back up.")
     return OK
@@ -165,7 +165,7 @@ def cmd_restore_tests(args) -> int:
     restored = workspace.restore_tests()
     out = render.console()
     for relpath, saved in restored:
-        out.print(f"restored {relpath}" + (f" (your copy: {saved.as_posix()})" if saved else ""))
+        out.print(f"restored {relpath}" + (f" (your copy: {shown(saved)})" if saved else ""))
     if not restored:
         out.print("The tests are as shipped; nothing to restore.")
     return OK
@@ -185,8 +185,8 @@ def cmd_grade(args) -> int:
 def cmd_generate(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
-        note = f" (the old file had your work: kept as {saved.as_posix()})" if saved else ""
-        out.print(f"wrote {kata.relpath(kata.kata_path)}{note}")
+        note = f" (the old file had your work: kept as {shown(saved)})" if saved else ""
+        out.print(f"wrote {shown(kata.kata_path)}{note}")
     for path in workspace.stale_katas():
         out.print(f"note: {path.name} has no reference file any more; remove it if it is obsolete")
     out.print("katas/ and checker/tests_manifest.json are up to date with reference/ and tests/.")

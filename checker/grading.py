@@ -19,7 +19,7 @@ from pathlib import Path
 
 from checker.blanks import blank_near_line, normalize, unfilled_blanks
 from checker import catalog
-from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata
+from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata, shown
 from checker.manifest import edited_test_files
 
 TEST_TIMEOUT_S = 10  # per test; the kata tests take well under a second each
@@ -100,11 +100,10 @@ def grading_hash(kata: Kata, impl: str = "katas") -> str:
 def static_problem(kata: Kata, impl: str = "katas") -> str:
     """What is wrong with the kata file before running anything: missing, or a syntax error."""
     path = _path_of(impl, kata)
-    shown = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
     if not path.exists():
-        return f"{shown} is missing. `katas reset {kata.number}` brings back a fresh copy."
+        return f"{shown(path)} is missing. `katas reset {kata.number}` brings back a fresh copy."
     if not kata.test_path.exists():
-        return f"{kata.relpath(kata.test_path)} is missing. `katas restore-tests` brings it back."
+        return f"{shown(kata.test_path)} is missing. `katas restore-tests` brings it back."
     source = path.read_text(encoding="utf-8")
     try:
         compile(source, str(path), "exec", dont_inherit=True)
@@ -113,7 +112,7 @@ def static_problem(kata: Kata, impl: str = "katas") -> str:
         where = f" (in blank {near})" if near else ""
         caret = " " * max((e.offset or 1) - 1, 0) + "^"
         text = (e.text or "").rstrip("\n")
-        return f"{shown} line {e.lineno}{where}: SyntaxError: {e.msg}\n    {text}\n    {caret}"
+        return f"{shown(path)} line {e.lineno}{where}: SyntaxError: {e.msg}\n    {text}\n    {caret}"
     return ""
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from checker.blanks import normalize
-from checker.catalog import ROOT, TESTS_DIR, Kata
+from checker.catalog import ROOT, TESTS_DIR, Kata, shown
 
 MANIFEST_PATH = ROOT / "checker" / "tests_manifest.json"
 SHARED_TEST_FILES = ("tests/conftest.py", "tests/support.py")
@@ -41,5 +41,5 @@ def write_manifest() -> None:
 def edited_test_files(kata: Kata) -> list[str]:
     """The test files this kata's grade depends on that differ from the shipped ones."""
     shipped = shipped_manifest()
-    paths = [*SHARED_TEST_FILES, kata.relpath(kata.test_path)]
+    paths = [*SHARED_TEST_FILES, shown(kata.test_path)]
     return [p for p in paths if p in shipped and fingerprint(p) != shipped[p]]

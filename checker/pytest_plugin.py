@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.catalog import KATAS_DIR, REFERENCE_DIR, ROOT
+from checker.catalog import KATAS_DIR, REFERENCE_DIR, shown
 
 UNFILLED_MSG_RE = re.compile(r"blank (\d\d\.\d+) is not filled in yet")
 MAX_MESSAGE_LINES = 14
@@ -114,7 +114,7 @@ def describe_exception(excinfo: pytest.ExceptionInfo, kata_dir: Path) -> dict:
         path = Path(str(entry.path)).resolve()
         if path.parent == kata_dir:
             info["where"] = {
-                "file": path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path),
+                "file": shown(path),
                 "line": entry.lineno + 1,
                 "code": str(entry.statement).strip().split("\n")[0],
             }

@@ -7,6 +7,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from checker.catalog import shown
 from checker.grading import (
     BROKEN,
     FAIL,
@@ -96,7 +97,7 @@ def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
 
 def next_step(result: KataResult) -> Text:
     kata = result.kata
-    path = kata.relpath(result.path or kata.kata_path)
+    path = shown(result.path or kata.kata_path)
     if result.state == PASSING:
         return Text(f"Kata {kata.number} passes. `nox -s solution -- {kata.number}` compares yours with ours; "
                     "`nox` shows what is next.\n", style="green")  # fmt: skip

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from checker import mutation
 from checker.blanks import BlankFormatError, generate_kata, normalize
-from checker.catalog import all_katas
+from checker.catalog import all_katas, shown
 from checker.grading import NEEDS, NOT_STARTED, PASS, TODO, grade
 from checker.manifest import SHARED_TEST_FILES, current_manifest, shipped_manifest
 
@@ -64,14 +64,14 @@ def check_structure(katas, f: Findings) -> bool:
 
 
 def check_generated(katas, f: Findings) -> None:
-    stale = [k.relpath(k.kata_path) for k in katas if not k.kata_path.exists()
+    stale = [shown(k.kata_path) for k in katas if not k.kata_path.exists()
              or normalize(k.kata_path.read_text(encoding="utf-8")) != generate_kata(k.reference_source)]  # fmt: skip
     if stale:
         f.bad(f"not what reference/ generates: {', '.join(stale)} (run `katas generate`)")
     else:
         f.ok("katas/ equals what reference/ generates")
     shipped, current = shipped_manifest(), current_manifest()
-    paths = [*SHARED_TEST_FILES, *(k.relpath(k.test_path) for k in katas)]
+    paths = [*SHARED_TEST_FILES, *(shown(k.test_path) for k in katas)]
     stale = [p for p in paths if shipped.get(p) != current.get(p)]
     if stale:
         f.bad(f"checker/tests_manifest.json is out of date for {', '.join(stale)} (run `katas generate`)")
@@ -115,9 +115,9 @@ def check_mutants(katas, f: Findings) -> tuple[int, int]:
         mutants = mutation.load_mutants(kata)
         ids = {b.id for b in kata.blanks}
         for blank in sorted(ids - set(mutants)):
-            f.bad(f"{blank}: no mutants in {kata.relpath(kata.mutants_path)}")
+            f.bad(f"{blank}: no mutants in {shown(kata.mutants_path)}")
         for blank in sorted(set(mutants) - ids):
-            f.bad(f"{kata.relpath(kata.mutants_path)}: mutants for unknown blank {blank}")
+            f.bad(f"{shown(kata.mutants_path)}: mutants for unknown blank {blank}")
         jobs += [j for j in mutation.jobs_for(kata) if j.blank in ids]
     results = mutation.run_all(jobs)
     for r in results:

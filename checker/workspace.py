@@ -6,13 +6,12 @@ Nothing here overwrites work a learner did without copying it to .katas/backups/
 from __future__ import annotations
 
 import difflib
-import re
 import subprocess
 from pathlib import Path
 
 from checker import progress
 from checker.blanks import TODO_RE, generate_kata, normalize, solved_kata, unfilled_blanks
-from checker.catalog import KATAS_DIR, ROOT, Kata, all_katas
+from checker.catalog import KATAS_DIR, ROOT, Kata, all_katas, shown
 from checker.manifest import fingerprint, shipped_manifest, write_manifest
 
 
@@ -67,8 +66,8 @@ def solution_diff(kata: Kata) -> str:
     """A unified diff from the learner's file to the kata solved with the reference solutions."""
     mine = normalize(kata.kata_path.read_text(encoding="utf-8")).splitlines(keepends=True)
     ours = solved_kata(kata.reference_source).splitlines(keepends=True)
-    return "".join(difflib.unified_diff(mine, ours, f"yours: {kata.relpath(kata.kata_path)}",
-                                        f"reference: {kata.relpath(kata.reference_path)}", n=2))  # fmt: skip
+    return "".join(difflib.unified_diff(mine, ours, f"yours: {shown(kata.kata_path)}",
+                                        f"reference: {shown(kata.reference_path)}", n=2))  # fmt: skip
 
 
 def restore_tests() -> list[tuple[str, Path | None]]:
