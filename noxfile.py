@@ -17,8 +17,15 @@ nox.options.error_on_missing_interpreters = False
 
 
 def katas(session: nox.Session, *args: str) -> None:
-    """Run the checker with the Python that runs nox (the one the project was installed into)."""
-    session.run(sys.executable, "-m", "checker", *args, external=True, silent=False)
+    """Run the checker in this process (one interpreter fewer to start: grading stays quick)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from checker.cli import main
+    except ImportError as e:
+        session.error(f"{e}. Install the project into the Python that runs nox: {sys.executable} -m pip install -e .")
+    code = main(list(args))
+    if code:
+        session.error(f"exit code {code}")
 
 
 def kata_titles() -> list[tuple[str, str]]:

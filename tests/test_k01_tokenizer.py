@@ -19,7 +19,7 @@ SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 KNOWN = ["a", "red", "circle", "blue", "square", "on", "the", "left"]
 VOCAB = {token: i for i, token in enumerate(SPECIALS + KNOWN)}  # a: 4, red: 5, circle: 6, blue: 7, ...
 SHOWN_VOCAB = "vocab: specials 0-3, " + ", ".join(f"{w} {i}" for w, i in VOCAB.items() if i > 3)
-QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+QUICK = settings(max_examples=15, deadline=None, derandomize=True, database=None)
 
 # Texts of a few words, in any case, with any whitespace between and around them.
 spaces = st.sampled_from([" ", "  ", "\t", "\n"])
