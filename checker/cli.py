@@ -57,20 +57,19 @@ def cmd_status(args) -> int:
 
 
 def earlier_kata_notes(kata) -> list[str]:
-    notes = []
-    by_module = {k.module: k for k in all_katas()}
-    for module in kata.earlier_katas:
-        earlier = by_module.get(module)
-        if earlier is None:
-            continue
+    """One note naming the earlier katas this one imports that do not pass in the learner's copy."""
+    unfinished = []
+    for earlier in (k for k in all_katas() if k.module in kata.earlier_katas):
         entry = progress.cached(earlier)
         state = entry["state"] if entry else (NOT_STARTED if is_pristine(earlier) else "not graded yet")
         if state != PASSING:
-            notes.append(
-                f"this kata uses kata {earlier.number} ({module}), which is {state} in your copy: "
-                f"its tests use the reference version, so you can carry on here."
-            )
-    return notes
+            unfinished.append(f"kata {earlier.number} ({earlier.module}, {state})")
+    if not unfinished:
+        return []
+    return [
+        f"this kata builds on {' and '.join(unfinished)}, unfinished in your copy: "
+        "its tests use the reference versions, so you can carry on here."
+    ]
 
 
 def cmd_check(args) -> int:

@@ -123,5 +123,5 @@ def test_missing_torch_exits_3_with_an_install_hint(monkeypatch, capsys, sandbox
 def test_check_says_when_an_earlier_kata_is_unfinished(sandbox, capsys):
     cli.main(["check", "05"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "uses kata 04 (k04_multihead), which is not started in your copy" in out
-    assert "its tests use the reference version" in out
+    assert "builds on kata 02 (k02_embeddings, not started) and kata 04 (k04_multihead, not started)" in out
+    assert "its tests use the reference versions" in out
