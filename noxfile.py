@@ -29,6 +29,13 @@ def katas(session: nox.Session, *args: str) -> None:
         session.error(reasons.get(code, f"exit code {code}"))
 
 
+def katas_for(session: nox.Session, command: str, what: str, example: str) -> None:
+    """A checker command that needs to be told which kata or blank: `nox -s hint -- 03.2`."""
+    if not session.posargs:
+        session.error(f"say which {what}: nox -s {command} -- {example}")
+    katas(session, command, *session.posargs)
+
+
 def kata_titles() -> list[tuple[str, str]]:
     """(number, title) of each kata, read from reference/ without importing the checker."""
     titles = []
@@ -59,33 +66,25 @@ for _number, _title in kata_titles():
 @nox.session(python=False, default=False)
 def hint(session: nox.Session) -> None:
     """The next hint for a blank: nox -s hint -- 03.2"""
-    if not session.posargs:
-        session.error("say which blank: nox -s hint -- 03.2")
-    katas(session, "hint", *session.posargs)
+    katas_for(session, "hint", "blank", "03.2")
 
 
 @nox.session(python=False, default=False)
 def watch(session: nox.Session) -> None:
     """Grade a kata again on every save: nox -s watch -- 03"""
-    if not session.posargs:
-        session.error("say which kata: nox -s watch -- 03")
-    katas(session, "watch", *session.posargs)
+    katas_for(session, "watch", "kata", "03")
 
 
 @nox.session(python=False, default=False)
 def reset(session: nox.Session) -> None:
     """A fresh copy of a kata; yours is kept in .katas/backups/: nox -s reset -- 03"""
-    if not session.posargs:
-        session.error("say which kata: nox -s reset -- 03")
-    katas(session, "reset", *session.posargs)
+    katas_for(session, "reset", "kata", "03")
 
 
 @nox.session(python=False, default=False)
 def solution(session: nox.Session) -> None:
     """Diff yours with the reference, once yours passes: nox -s solution -- 03"""
-    if not session.posargs:
-        session.error("say which kata: nox -s solution -- 03")
-    katas(session, "solution", *session.posargs)
+    katas_for(session, "solution", "kata", "03")
 
 
 @nox.session(python=False, default=False)

@@ -200,18 +200,24 @@ MASK_CASES = [
 ]
 
 
-@pytest.mark.blank("04.4")
-@pytest.mark.parametrize("kind, B, Tq, Tk, D, Dc, H", MASK_CASES)
-def test_04_4_mask_broadcast_over_heads(kata, monkeypatch, kind, B, Tq, Tk, D, Dc, H):
-    with_reference(monkeypatch, kata, "split_heads", "merge_heads")
-    spy = spy_on_attention(monkeypatch, kata)
+def seeded_case(kata, B, Tq, Tk, D, Dc, H):
+    """One case's module and inputs, seeded: (mha, x, context, Tk, mask generator, seed).
+    Tk None means self-attention: no context, and Tk = Tq."""
     seed = B * 100 + Tq * 10 + H
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     mha = kata.MultiHeadAttention(D, H, context_dim=Dc)
     x = torch.randn(B, Tq, D)
     context = None if Tk is None else torch.randn(B, Tk, Dc)
-    Tk = Tq if Tk is None else Tk
+    return mha, x, context, Tq if Tk is None else Tk, gen, seed
+
+
+@pytest.mark.blank("04.4")
+@pytest.mark.parametrize("kind, B, Tq, Tk, D, Dc, H", MASK_CASES)
+def test_04_4_mask_broadcast_over_heads(kata, monkeypatch, kind, B, Tq, Tk, D, Dc, H):
+    with_reference(monkeypatch, kata, "split_heads", "merge_heads")
+    spy = spy_on_attention(monkeypatch, kata)
+    mha, x, context, Tk, gen, seed = seeded_case(kata, B, Tq, Tk, D, Dc, H)
     mask = make_mask(kind, B, Tq, Tk, gen)
     where = module_call(D, H, Dc, x, context, mask) + f"    ({kind} mask {MASK_SHAPES[kind]}, H = {H})"
     spy.where, spy.seed = where, seed
@@ -246,13 +252,8 @@ OUTPUT_CASES = [
 @pytest.mark.parametrize("kind, B, Tq, Tk, D, Dc, H", OUTPUT_CASES)
 def test_04_5_matches_torch_multihead_attention(kata, monkeypatch, kind, B, Tq, Tk, D, Dc, H):
     with_reference(monkeypatch, kata, "split_heads", "merge_heads")
-    seed = B * 100 + Tq * 10 + H
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    mha = kata.MultiHeadAttention(D, H, context_dim=Dc)
-    x = torch.randn(B, Tq, D)
-    context = None if Tk is None else torch.randn(B, Tk, Dc)
-    mask = None if kind is None else make_mask(kind, B, Tq, Tq if Tk is None else Tk, gen)
+    mha, x, context, Tk, gen, seed = seeded_case(kata, B, Tq, Tk, D, Dc, H)
+    mask = None if kind is None else make_mask(kind, B, Tq, Tk, gen)
     where = module_call(D, H, Dc, x, context, mask) + (f"    ({kind} mask {MASK_SHAPES[kind]})" if kind else "")
     out = mha(x, context, mask=mask)
     expected = expected_output(mha, x, context, mask)
