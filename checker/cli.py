@@ -14,7 +14,7 @@ from rich.text import Text
 
 from checker import progress, render, workspace
 from checker.catalog import UnknownKata, all_katas, find_blank, find_kata, shown
-from checker.grading import BROKEN, FAILING, NOT_STARTED, PASSING, EnvironmentProblem, grade, is_pristine
+from checker.grading import BROKEN, FAILING, NOT_STARTED, PASS, PASSING, EnvironmentProblem, grade, is_pristine
 
 OK, NOT_PASSING, BAD_REQUEST, NO_ENVIRONMENT = 0, 1, 2, 3
 
@@ -26,7 +26,7 @@ def kata_states(katas=None):
     for kata in katas or all_katas():
         entry = progress.cached(kata, data)
         if entry:
-            results[kata.number] = (entry["state"], sum(v == "pass" for v in entry["blanks"].values()))
+            results[kata.number] = (entry["state"], sum(v == PASS for v in entry["blanks"].values()))
         elif is_pristine(kata):
             results[kata.number] = (NOT_STARTED, 0)
         else:
@@ -75,12 +75,15 @@ def earlier_kata_notes(kata) -> list[str]:
 def cmd_check(args) -> int:
     kata = find_kata(args.kata)
     only = [find_blank(b)[1].id for b in args.blanks] or ([find_blank(args.kata)[1].id] if "." in args.kata else [])
+    strangers = [b for b in only if not b.startswith(kata.number + ".")]
+    if strangers:
+        raise UnknownKata(f"blank {strangers[0]} is not in kata {kata.number}")
     result = grade([kata], impl=args.impl, only_blanks=only)[0]
     if args.impl == "katas" and not only:
         progress.record([result])
     render.console().print(render.kata_report(result, earlier_kata_notes(kata) if args.impl == "katas" else []))
     graded = [b for b in result.blanks if not only or b.id in only]
-    return OK if result.state != BROKEN and all(b.verdict == "pass" for b in graded) else NOT_PASSING
+    return OK if result.state != BROKEN and all(b.verdict == PASS for b in graded) else NOT_PASSING
 
 
 def cmd_hint(args) -> int:

@@ -124,11 +124,6 @@ def is_pristine(kata: Kata) -> bool:
     return sorted(left) == sorted(b.id for b in kata.blanks)
 
 
-def not_started(kata: Kata) -> KataResult:
-    blanks = [BlankResult(b.id, b.statement, TODO) for b in kata.blanks]
-    return KataResult(kata, NOT_STARTED, blanks)
-
-
 def grade(
     katas: list[Kata], impl: str = "katas", only_blanks: list[str] | None = None, timeout: int = TEST_TIMEOUT_S
 ) -> list[KataResult]:
@@ -227,7 +222,7 @@ def _state(blanks: list[BlankResult], problem: str, only_blanks) -> str:
     verdicts = [b.verdict for b in blanks if not only_blanks or b.id in only_blanks]
     if problem:
         return BROKEN
-    if all(v == PASS for v in verdicts):
+    if verdicts and all(v == PASS for v in verdicts):
         return PASSING
     if any(v in (FAIL, TIMEOUT) for v in verdicts):
         return FAILING

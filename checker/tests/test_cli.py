@@ -111,6 +111,8 @@ def test_unknown_kata_or_blank_exits_2_with_the_known_ones(capsys):
     assert "the katas are 00" in capsys.readouterr().out
     assert cli.main(["hint", "00.9"]) == cli.BAD_REQUEST
     assert "its blanks are 00.1, 00.2, 00.3" in capsys.readouterr().out
+    assert cli.main(["check", "00", "01.1"]) == cli.BAD_REQUEST  # not a vacuous pass
+    assert "blank 01.1 is not in kata 00" in capsys.readouterr().out
 
 
 def test_missing_torch_exits_3_with_an_install_hint(monkeypatch, capsys, sandbox):
