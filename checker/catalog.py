@@ -84,10 +84,14 @@ class Kata:
         return sorted(set(found))
 
 
-
 def shown(path: Path) -> str:
     """`path` as shown to a person: relative to the repository where it lies inside it."""
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
+
+
+def impl_folder(impl: str) -> Path:
+    """The folder an implementation name stands for: 'katas' (the learner's), 'reference', or a path."""
+    return {"katas": KATAS_DIR, "reference": REFERENCE_DIR}.get(impl, Path(impl)).resolve()
 
 
 def all_katas() -> list[Kata]:

@@ -76,13 +76,8 @@ def check_environment() -> None:
         )
 
 
-def impl_folder(impl: str) -> Path:
-    """The folder an implementation name stands for: 'katas', 'reference', or a path."""
-    return {"katas": catalog.KATAS_DIR, "reference": REFERENCE_DIR}.get(impl, Path(impl)).resolve()
-
-
 def _path_of(impl: str, kata: Kata) -> Path:
-    return impl_folder(impl) / f"{kata.module}.py"
+    return catalog.impl_folder(impl) / f"{kata.module}.py"
 
 
 def grading_hash(kata: Kata, impl: str = "katas") -> str:
@@ -159,7 +154,7 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         report = Path(tmp) / "events.jsonl"
         command = [sys.executable, "-m", "pytest", *[str(k.test_path) for k in katas]]
         # --opt=value: a separate path-like value would confuse pytest's search for pyproject.toml
-        command += [f"--impl={impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
+        command += [f"--impl={catalog.impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
         command += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT)]
         command += [f"--blank={b}" for b in only_blanks or []]
         # Only the plugins grading needs: others a learner has installed (hypothesis's is slow

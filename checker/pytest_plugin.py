@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.catalog import KATAS_DIR, REFERENCE_DIR, shown
+from checker.catalog import REFERENCE_DIR, impl_folder, shown
 
 UNFILLED_MSG_RE = re.compile(r"blank (\d\d\.\d+) is not filled in yet")
 MAX_MESSAGE_LINES = 14
@@ -36,8 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def impl_dir(config: pytest.Config) -> Path:
-    impl = config.getoption("--impl")
-    return {"katas": KATAS_DIR, "reference": REFERENCE_DIR}.get(impl, Path(impl)).resolve()
+    return impl_folder(config.getoption("--impl"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
