@@ -15,6 +15,8 @@ from types import ModuleType
 
 import torch
 
+from checker.catalog import shown
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,9 +32,8 @@ def load_kata(module: str) -> ModuleType:
     pytest's --impl option chooses). Earlier katas it imports come from reference/."""
     impl = Path(os.environ.get("KATAS_IMPL_DIR", ROOT / "katas"))
     path = impl / f"{module}.py"
-    shown = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
     if not path.exists():
-        raise KataLoadError(f"{shown} is missing (`katas reset {module[1:3]}` brings back a fresh copy)")
+        raise KataLoadError(f"{shown(path)} is missing (`katas reset {module[1:3]}` brings back a fresh copy)")
     source = path.read_text(encoding="utf-8")
     key = (str(path), hashlib.sha256(source.encode()).hexdigest())
     if key in _cache:
@@ -40,7 +41,7 @@ def load_kata(module: str) -> ModuleType:
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as e:
-        raise KataLoadError(f"{shown} line {e.lineno}: SyntaxError: {e.msg}\n    {(e.text or '').rstrip()}") from None
+        raise KataLoadError(f"{shown(path)} line {e.lineno}: SyntaxError: {e.msg}\n    {(e.text or '').rstrip()}") from None
     name = f"{impl.name}.{module}"
     kata = ModuleType(name)
     kata.__file__ = str(path)
@@ -51,7 +52,7 @@ def load_kata(module: str) -> ModuleType:
         del sys.modules[name]
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == str(path)]
         where = f" line {frames[-1].lineno}" if frames else ""
-        raise KataLoadError(f"{shown}{where}: {type(e).__name__} while importing: {e}") from None
+        raise KataLoadError(f"{shown(path)}{where}: {type(e).__name__} while importing: {e}") from None
     _cache[key] = kata
     return kata
 
@@ -71,7 +72,8 @@ def describe(value) -> str:
     """A short description of an argument: tensors by shape and dtype, never their values."""
     if isinstance(value, torch.Tensor):
         if value.numel() <= 6 and value.dim() <= 1:
-            return f"tensor([{', '.join(f'{v:.4g}' for v in value.tolist())}])"
+            items = value.tolist() if not value.is_floating_point() else [f"{v:.4g}" for v in value.tolist()]
+            return f"tensor([{', '.join(map(str, items))}])"
         return f"{tuple(value.shape)} {str(value.dtype).removeprefix('torch.')}"
     if isinstance(value, (list, tuple)) and len(value) > 6:
         return f"{type(value).__name__} of {len(value)}"
