@@ -1,15 +1,23 @@
 """What every kata test uses: load the implementation under test, and compare tensors with a
 message a learner can act on (shape first, then dtype, NaNs, then values: max error, where,
 tolerance, the call and the seed). No tensor walls.
+
+- `Guarded`: the kata as a test sees it; a tensor passed to its functions must come out unchanged.
+- `assert_gradients`: backward through the learner's output and the oracle's; the gradients must match.
+- `CHECKS`: what this test's checks were given, in order: the grader's diagnosis runs the blank's
+  catalogued mistakes (tests/mutants/) through the same test and compares what they give.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -65,6 +73,113 @@ def with_reference(monkeypatch, kata: ModuleType, *names: str) -> None:
         monkeypatch.setattr(kata, name, getattr(reference, name))
 
 
+# --- inputs come out unchanged ----------------------------------------------------------------
+
+
+class Guarded:
+    """A kata module as the tests see it. Its functions, and the methods of its nn.Modules, check
+    after each call that every tensor passed in (also inside a list or tuple) is unchanged: an
+    in-place `x -= ...` on an argument gives a message of its own, before any value is compared.
+    Setting an attribute sets it on the module (monkeypatch works as on the module itself)."""
+
+    def __init__(self, module: ModuleType) -> None:
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_classes", {})
+
+    def __getattr__(self, name: str):
+        value = getattr(self._module, name)
+        if getattr(value, "__module__", None) != self._module.__name__:
+            return value  # imported from elsewhere (torch, a reference kata): not the learner's
+        if inspect.isfunction(value):
+            return _guarded(value, value.__name__)
+        if isinstance(value, type) and issubclass(value, torch.nn.Module):
+            if value not in self._classes:
+                methods = {k: _guarded(f, f"{value.__name__}.{k}") for k, f in vars(value).items()
+                           if inspect.isfunction(f) and (k == "forward" or not k.startswith("_"))}  # fmt: skip
+                self._classes[value] = type(value.__name__, (value,), {**methods, "__qualname__": value.__qualname__,
+                                                                       "__module__": value.__module__})  # fmt: skip
+            return self._classes[value]
+        return value
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._module, name, getattr(value, "_unguarded", value))
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._module, name)
+
+
+def _tensor_arguments(signature, args, kwargs) -> list[tuple[str, torch.Tensor]]:
+    try:
+        bound = signature.bind(*args, **kwargs).arguments.items()
+    except TypeError:  # a wrong call: let the function itself say so
+        return []
+    found = []
+    for name, value in bound:
+        if isinstance(value, torch.Tensor):
+            found.append((name, value))
+        elif isinstance(value, (list, tuple)):
+            found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, torch.Tensor)]
+    return found
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(((a == b) | (a.isnan() & b.isnan())).all())
+
+
+def _guarded(fn, name: str):
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        __tracebackhide__ = True
+        before = [(arg, t, t.detach().clone()) for arg, t in _tensor_arguments(signature, args, kwargs)]
+        out = fn(*args, **kwargs)
+        for arg, t, copy in before:
+            if not _same(t.detach(), copy):
+                fail(f"{name} changed its argument `{arg}` in place: a tensor passed in must come out as it went "
+                     f"in (the caller may use it again). An in-place operation does this (`{arg} -= ...`, "
+                     f"`{arg}[...] = ...`, `{arg}.add_(...)`); write `{arg} = {arg} - ...` to make a new tensor.")  # fmt: skip
+        return out
+
+    guarded._unguarded = fn
+    return guarded
+
+
+# --- what the checks of a test were given (the grader's diagnosis compares them) --------------
+
+
+@dataclass
+class Check:
+    value: object  # a copy of the tensor a check was given, or the message of a bare fail()
+    atol: float = 0.0
+    rtol: float = 0.0
+    failed: bool = False
+
+
+CHECKS: list[Check] = []  # emptied before each test (conftest.py)
+
+
+def _record(value, atol: float = 0.0, rtol: float = 0.0) -> None:
+    CHECKS.append(Check(value.detach().clone() if isinstance(value, torch.Tensor) else value, atol, rtol))
+
+
+def same_result(mine: list[Check], theirs: list[Check], message: str, their_message: str) -> bool:
+    """Did two runs of one test fail the same way: at the same check, with the same value there?"""
+    if len(mine) != len(theirs) or not mine or not mine[-1].failed:
+        return message == their_message
+    a, b = mine[-1], theirs[-1]
+    if not b.failed:
+        return False
+    if isinstance(a.value, torch.Tensor) and isinstance(b.value, torch.Tensor):
+        if a.value.shape != b.value.shape or a.value.dtype != b.value.dtype:
+            return False
+        if not a.value.is_floating_point():
+            return bool((a.value == b.value).all())
+        atol, rtol = max(a.atol, 1e-6), max(a.rtol, 1e-5)
+        return bool(torch.isclose(a.value, b.value, rtol=rtol, atol=atol, equal_nan=True).all())
+    return type(a.value) is type(b.value) and message == their_message
+
+
 # --- describing calls and tensors -----------------------------------------------------------
 
 
@@ -98,6 +213,14 @@ def _index(flat: int, shape: torch.Size) -> tuple[int, ...]:
 def fail(problem: str, call: str = "", seed: int | None = None) -> None:
     """Raise the failure a learner reads: what is wrong, then the call and seed."""
     __tracebackhide__ = True
+    _record(problem)
+    _raise(problem, call, seed)
+
+
+def _raise(problem: str, call: str = "", seed: int | None = None) -> None:
+    __tracebackhide__ = True
+    if CHECKS:
+        CHECKS[-1].failed = True
     lines = [problem]
     if call:
         lines.append(f"call: {call}" + (f"    seed: {seed}" if seed is not None else ""))
@@ -107,12 +230,18 @@ def fail(problem: str, call: str = "", seed: int | None = None) -> None:
 def assert_tensor(actual, *, shape=None, dtype=None, call: str = "", seed=None, name: str = "output") -> None:
     """Check that `actual` is a tensor of the given shape and dtype."""
     __tracebackhide__ = True
+    _record(actual)
+    _check_tensor(actual, shape, dtype, call, seed, name)
+
+
+def _check_tensor(actual, shape, dtype, call: str, seed, name: str) -> None:
+    __tracebackhide__ = True
     if not isinstance(actual, torch.Tensor):
-        fail(f"{name} should be a torch.Tensor, but it is a {type(actual).__name__}", call, seed)
+        _raise(f"{name} should be a torch.Tensor, but it is a {type(actual).__name__}", call, seed)
     if shape is not None and tuple(actual.shape) != tuple(shape):
-        fail(f"{name} has shape {tuple(actual.shape)}, expected {tuple(shape)}", call, seed)
+        _raise(f"{name} has shape {tuple(actual.shape)}, expected {tuple(shape)}", call, seed)
     if dtype is not None and actual.dtype != dtype:
-        fail(f"{name} has dtype {actual.dtype}, expected {dtype}", call, seed)
+        _raise(f"{name} has dtype {actual.dtype}, expected {dtype}", call, seed)
 
 
 def assert_close(
@@ -127,13 +256,14 @@ def assert_close(
 ) -> None:
     """Compare with an oracle: shape, dtype, NaN/inf, then values within atol + rtol·|expected|."""
     __tracebackhide__ = True
-    assert_tensor(actual, shape=expected.shape, dtype=expected.dtype, call=call, seed=seed, name=name)
+    _record(actual, atol, rtol)
+    _check_tensor(actual, expected.shape, expected.dtype, call, seed, name)
     actual, expected = actual.detach(), expected.detach()
     if expected.dtype == torch.bool or not expected.is_floating_point():
         wrong = actual != expected
         if wrong.any():
             i = _index(int(wrong.flatten().nonzero()[0]), expected.shape)
-            fail(
+            _raise(
                 f"{name} differs at index {i}: got {actual[i].item()}, expected {expected[i].item()} "
                 f"({int(wrong.sum())} of {expected.numel()} values differ)",
                 call,
@@ -143,7 +273,7 @@ def assert_close(
     bad = ~torch.isfinite(actual) & torch.isfinite(expected)
     if bad.any():
         i = _index(int(bad.flatten().nonzero()[0]), expected.shape)
-        fail(
+        _raise(
             f"{name} has {actual[i].item():g} at index {i} ({int(bad.sum())} of {expected.numel()} values are "
             f"NaN or inf) where {expected[i].item():.4g} was expected",
             call,
@@ -154,10 +284,59 @@ def assert_close(
     over = error - tolerance
     if (over > 0).any():
         i = _index(int(over.flatten().argmax()), expected.shape)
-        fail(
+        _raise(
             f"{name} values differ: max abs error {error.max().item():.3g} at index {i}: "
             f"got {actual[i].item():.6g}, expected {expected[i].item():.6g} "
             f"(tolerance {atol:g} + {rtol:g}·|expected|; {int((over > 0).sum())} of {expected.numel()} values off)",
             call,
             seed,
         )
+
+
+# --- gradients --------------------------------------------------------------------------------
+
+UPSTREAM_SEED = 1234
+
+
+def assert_gradients(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    inputs: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    *,
+    call: str = "",
+    seed: int | None = None,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> None:
+    """Backward through the learner's output and the oracle's with the same random upstream
+    gradient, and compare the gradients each input gets.
+
+    actual, expected: the learner's output and the oracle's, of the same shape.
+    inputs: {name: (the leaf `actual` was computed from, the leaf `expected` was computed from)},
+    leaves with requires_grad=True (parameters of a module count too).
+    """
+    __tracebackhide__ = True
+    assert_tensor(actual, shape=expected.shape, call=call, seed=seed)
+    upstream = torch.randn(expected.shape, generator=torch.Generator().manual_seed(UPSTREAM_SEED))
+    upstream = upstream.to(expected.dtype)
+    names = list(inputs)
+    if not actual.requires_grad:
+        fail("the output carries no gradient, so nothing could train through it: was it detached "
+             "(`.detach()`, `.data`, `.item()`, numpy, `torch.no_grad()`)?", call, seed)  # fmt: skip
+    try:
+        mine = torch.autograd.grad(actual, [inputs[n][0] for n in names], upstream, allow_unused=True)
+    except RuntimeError as e:
+        if "inplace operation" in str(e):
+            fail("backward failed: a tensor that autograd saved for the backward pass was changed in place "
+                 "afterwards (`e.div_(s)`, `e /= s`, `x[...] = ...`). The values are right, but nothing can "
+                 "train through this: write `e = e / s` to make a new tensor.", call, seed)  # fmt: skip
+        fail(f"backward failed: {type(e).__name__}: {str(e).splitlines()[0]}", call, seed)
+    theirs = torch.autograd.grad(expected, [inputs[n][1] for n in names], upstream, allow_unused=True)
+    for name, g_mine, g_theirs in zip(names, mine, theirs):
+        if g_mine is None and g_theirs is not None:
+            fail(f"no gradient reaches {name}: the output does not depend on it through autograd "
+                 "(was it detached, or used through `.data` or `.item()`?)", call, seed)  # fmt: skip
+        if g_theirs is None:
+            continue
+        assert_close(g_mine, g_theirs, call=call, seed=seed, atol=atol, rtol=rtol,
+                     name=f"the gradient with respect to {name}")  # fmt: skip
