@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,7 +11,23 @@ from pathlib import Path
 
 from checker.blanks import Blank, normalize, parse_blanks
 
-ROOT = Path(__file__).resolve().parents[1]
+INSTALLED_ROOT = Path(__file__).resolve().parents[1]  # the repository this checker's code is in
+
+
+def is_kata_repository(folder: Path) -> bool:
+    return (folder / "reference").is_dir() and (folder / "katas").is_dir() and (folder / "tests" / "support.py").is_file()
+
+
+def find_root() -> Path:
+    """The kata repository to work on: $KATAS_ROOT, else the current folder or the nearest parent
+    that is one (a learner may have installed the checker from another clone), else this checker's own."""
+    if os.environ.get("KATAS_ROOT"):
+        return Path(os.environ["KATAS_ROOT"]).resolve()
+    here = Path.cwd().resolve()
+    return next((f for f in (here, *here.parents) if is_kata_repository(f)), INSTALLED_ROOT)
+
+
+ROOT = find_root()
 KATAS_DIR = ROOT / "katas"
 REFERENCE_DIR = ROOT / "reference"
 TESTS_DIR = ROOT / "tests"

@@ -12,9 +12,20 @@ import sys
 
 from rich.text import Text
 
-from checker import progress, render, workspace
+from checker import catalog, progress, render, workspace
 from checker.catalog import UnknownKata, all_katas, find_blank, find_kata, shown
-from checker.grading import BROKEN, FAILING, NOT_STARTED, PASS, PASSING, EnvironmentProblem, grade, is_pristine
+from checker.grading import (
+    BROKEN,
+    FAILING,
+    IN_PROGRESS,
+    NOT_RUN,
+    NOT_STARTED,
+    PASS,
+    PASSING,
+    EnvironmentProblem,
+    grade,
+    is_pristine,
+)
 
 OK, NOT_PASSING, BAD_REQUEST, NO_ENVIRONMENT = 0, 1, 2, 3
 
@@ -63,13 +74,16 @@ def earlier_kata_notes(kata) -> list[str]:
         entry = progress.cached(earlier)
         state = entry["state"] if entry else (NOT_STARTED if is_pristine(earlier) else "not graded yet")
         if state != PASSING:
-            unfinished.append(f"kata {earlier.number} ({earlier.module}, {state})")
+            unfinished.append(f"kata {earlier.number} ({earlier.module}: {EARLIER_STATE_WORDS.get(state, state)})")
     if not unfinished:
         return []
     return [
-        f"this kata builds on {' and '.join(unfinished)}, unfinished in your copy: "
+        f"this kata builds on {' and '.join(unfinished)} in your copy: "
         "its tests use the reference versions, so you can carry on here."
     ]
+
+
+EARLIER_STATE_WORDS = {NOT_STARTED: "not started", IN_PROGRESS: "unfinished", FAILING: "failing", BROKEN: "broken"}
 
 
 def cmd_check(args) -> int:
@@ -79,10 +93,13 @@ def cmd_check(args) -> int:
     if strangers:
         raise UnknownKata(f"blank {strangers[0]} is not in kata {kata.number}")
     result = grade([kata], impl=args.impl, only_blanks=only)[0]
-    if args.impl == "katas" and not only:
-        progress.record([result])
+    if args.impl == "katas":
+        if only:  # the other blanks: as last graded, where nothing changed since
+            progress.with_cached_verdicts(result)
+        if not only or all(b.verdict != NOT_RUN for b in result.blanks):
+            progress.record([result])
     render.console().print(render.kata_report(result, earlier_kata_notes(kata) if args.impl == "katas" else []))
-    graded = [b for b in result.blanks if not only or b.id in only]
+    graded = [b for b in result.blanks if (not only or b.id in only)]
     return OK if result.state != BROKEN and all(b.verdict == PASS for b in graded) else NOT_PASSING
 
 
@@ -242,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run = getattr(args, "run", cmd_status)
+    if catalog.ROOT != catalog.INSTALLED_ROOT:
+        render.console().print(Text(f"Kata repository: {catalog.ROOT} (the one you are in; the `katas` command "
+                                    f"was installed from {catalog.INSTALLED_ROOT})", style="dim"))  # fmt: skip
     try:
         return run(args)
     except UnknownKata as e:

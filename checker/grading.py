@@ -40,6 +40,8 @@ class BlankResult:
     tests_passed: int = 0
     test: str = ""  # the first failing test
     error: dict = field(default_factory=dict)  # see pytest_plugin.describe_exception
+    diagnosis: list[str] = field(default_factory=list)  # catalogued mistakes that fail a test the same way
+    cached: bool = False  # the verdict is from the last full grade (nothing changed since), not this run
 
 
 @dataclass
@@ -143,7 +145,7 @@ def grade(
     if to_run:
         events, crash = _run_pytest(to_run, impl, only_blanks, timeout)
         for kata in to_run:
-            results[kata.number] = _verdicts(kata, events, crash, only_blanks)
+            results[kata.number] = _verdicts(kata, events, crash)
     for kata in katas:
         results[kata.number].path = _path_of(impl, kata)
     return [results[k.number] for k in katas]
@@ -155,12 +157,13 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         command = [sys.executable, "-m", "pytest", *[str(k.test_path) for k in katas]]
         # --opt=value: a separate path-like value would confuse pytest's search for pyproject.toml
         command += [f"--impl={catalog.impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
-        command += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT)]
+        command += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT), "--diagnose"]
         command += [f"--blank={b}" for b in only_blanks or []]
         # Only the plugins grading needs: others a learner has installed (hypothesis's is slow
         # to import, pytest-randomly reorders) stay out of the way.
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+        env["KATAS_ROOT"] = str(ROOT)
         env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / "hypothesis")  # leave nothing in the repository
         try:
             run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
@@ -177,7 +180,7 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
     return events, crash
 
 
-def _verdicts(kata: Kata, events: list[dict], crash: str, only_blanks) -> KataResult:
+def _verdicts(kata: Kata, events: list[dict], crash: str) -> KataResult:
     prefix = f"tests/{kata.test_path.name}::"
     mine = [e for e in events if e["test"].startswith(prefix)]
     finished = {e["test"]: e for e in mine if e["event"] == "result"}
@@ -188,10 +191,10 @@ def _verdicts(kata: Kata, events: list[dict], crash: str, only_blanks) -> KataRe
     for blank in kata.blanks:
         runs = [e for e in finished.values() if e["blank"] == blank.id]
         result = BlankResult(blank.id, blank.statement, NOT_RUN, len(runs), sum(e["outcome"] == "passed" for e in runs))
-        failures = [e for e in runs if e["outcome"] == "failed"]
-        if runs and not failures:
-            result.verdict = PASS
-        elif failures:
+        stopped = [e for e in runs if e.get("error", {}).get("stopped")]  # where an earlier test timed out
+        failures = [e for e in runs if e["outcome"] == "failed" and e not in stopped]
+        result.diagnosis = next((e["error"]["diagnosis"] for e in failures if e["error"].get("diagnosis")), [])
+        if failures:
             first = next((e for e in failures if e.get("error", {}).get("unfilled") != blank.id), failures[0])
             result.test, result.error = first["name"], first.get("error", {})
             unfilled = result.error.get("unfilled")
@@ -203,6 +206,10 @@ def _verdicts(kata: Kata, events: list[dict], crash: str, only_blanks) -> KataRe
                 result.verdict = TIMEOUT
             else:
                 result.verdict = FAIL
+        elif stopped:  # stopped where an earlier test timed out: not run to the end, for that reason
+            result.test, result.error = stopped[0]["name"], stopped[0]["error"]
+        elif runs:
+            result.verdict = PASS
         blanks.append(result)
     problem = ""
     load_errors = [b.error["message"] for b in blanks if b.error.get("type") == "KataLoadError"]
@@ -210,11 +217,12 @@ def _verdicts(kata: Kata, events: list[dict], crash: str, only_blanks) -> KataRe
         problem = load_errors[0]
     elif crash and not mine:
         problem = crash
-    return KataResult(kata, _state(blanks, problem, only_blanks), blanks, problem)
+    return KataResult(kata, kata_state(blanks, problem), blanks, problem)
 
 
-def _state(blanks: list[BlankResult], problem: str, only_blanks) -> str:
-    verdicts = [b.verdict for b in blanks if not only_blanks or b.id in only_blanks]
+def kata_state(blanks: list[BlankResult], problem: str = "") -> str:
+    """A kata passes when every one of its blanks passes (a blank not graded does not)."""
+    verdicts = [b.verdict for b in blanks]
     if problem:
         return BROKEN
     if verdicts and all(v == PASS for v in verdicts):

@@ -16,7 +16,7 @@ import runpy
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from checker.blanks import apply_mutant
@@ -36,6 +36,7 @@ class MutantResult:
     job: MutantJob
     caught: bool
     message: str  # the first failure a learner would have seen, or why it was not caught
+    diagnosis: list[str] = field(default_factory=list)  # the mistakes the grader would name for it
 
 
 def load_mutants(kata: Kata) -> dict[str, dict[str, str]]:
@@ -68,8 +69,8 @@ def run_all(jobs: list[MutantJob], workers: int = 2) -> list[MutantResult]:
             proc.wait()
             done = json.loads(out_file.read_text()) if out_file.exists() else []
             for job, item in zip(chunk, done + [None] * (len(chunk) - len(done))):
-                caught, message = (item["caught"], item["message"]) if item else (False, "the mutant worker died")
-                results[id(job)] = MutantResult(job, caught, message)
+                item = item or {"caught": False, "message": "the mutant worker died"}
+                results[id(job)] = MutantResult(job, item["caught"], item["message"], item.get("diagnosis", []))
     return [results[id(j)] for j in jobs]
 
 
@@ -83,7 +84,7 @@ def _run_one(job: MutantJob, tmp: Path) -> MutantResult:
     report = kata_dir / "events.jsonl"
     args = [str(ROOT / "tests" / f"test_{job.kata}.py"), f"--impl={kata_dir}", f"--blank={job.blank}",
             f"--kata-report={report}", "-x", "-q", "-p", "pytest_timeout", "-p", "no:unraisableexception",
-            "--timeout=10", "--rootdir", str(ROOT)]  # fmt: skip
+            "--timeout=10", "--rootdir", str(ROOT), "--diagnose"]  # fmt: skip
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args)
     fresh = tuple(str(p) for p in (ROOT / "tests", ROOT / "reference", ROOT / "katas", tmp))
@@ -97,7 +98,8 @@ def _run_one(job: MutantJob, tmp: Path) -> MutantResult:
     if not failures:
         return MutantResult(job, False, "every test of this blank passed")
     error = failures[0].get("error", {})
-    return MutantResult(job, True, f"{failures[0]['name']}: {error.get('type')}: {error.get('message', '')}")
+    message = f"{failures[0]['name']}: {error.get('type')}: {error.get('message', '')}"
+    return MutantResult(job, True, message, error.get("diagnosis", []))
 
 
 def _worker(job_file: str, out_file: str) -> None:
@@ -110,7 +112,8 @@ def _worker(job_file: str, out_file: str) -> None:
     jobs = [MutantJob(**j) for j in json.loads(Path(job_file).read_text())]
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         results = [_run_one(job, Path(tmp)) for job in jobs]
-    Path(out_file).write_text(json.dumps([{"caught": r.caught, "message": r.message} for r in results]))
+    Path(out_file).write_text(json.dumps([{"caught": r.caught, "message": r.message, "diagnosis": r.diagnosis}
+                                          for r in results]))  # fmt: skip
 
 
 if __name__ == "__main__":

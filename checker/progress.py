@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from checker.catalog import STATE_DIR
-from checker.grading import grading_hash
+from checker.grading import NOT_RUN, grading_hash, kata_state
 
 PROGRESS_PATH = STATE_DIR / "progress.json"
 BACKUP_DIR = STATE_DIR / "backups"
@@ -56,6 +56,18 @@ def cached(kata, data: dict | None = None) -> dict | None:
     if entry and entry.get("hash") == grading_hash(kata):
         return entry
     return None
+
+
+def with_cached_verdicts(result) -> None:
+    """Blanks a run did not grade take their verdicts from the last full grade, where nothing that
+    decides them changed since; the kata's state is then that of all its blanks."""
+    entry = cached(result.kata)
+    if entry is None:
+        return
+    for blank in result.blanks:
+        if blank.verdict == NOT_RUN and not blank.error and blank.id in entry["blanks"]:
+            blank.verdict, blank.cached = entry["blanks"][blank.id], True
+    result.state = kata_state(result.blanks, result.problem)
 
 
 def backup(path: Path) -> Path:

@@ -6,6 +6,10 @@
 - `--blank NN.M` keeps only the tests of that blank (tests say which with `@pytest.mark.blank`).
 - `--kata-report FILE` writes one JSON line per test event, which the grader turns into a
   short message per blank. A "start" line without its "result" line means the run died there.
+- `--diagnose`: when a test of a blank fails, name the catalogued mistake that fails it the same
+  way (checker/diagnosis.py).
+- Once a test times out at a line of the kata, a later test that reaches that line again is
+  stopped there at once (StoppedAtLoop) instead of waiting out its own timeout.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from checker.catalog import REFERENCE_DIR, impl_folder, shown
 
 UNFILLED_MSG_RE = re.compile(r"blank (\d\d\.\d+) is not filled in yet")
 MAX_MESSAGE_LINES = 14
+MAX_DIAGNOSES_PER_BLANK = 3  # failing tests of one blank tried, until one names a mistake
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--blank", action="append", default=[], help="run only the tests of this blank (NN.M)")
     group.addoption("--kata-report", default=None, help="write JSON lines of test events here (for the grader)")
+    group.addoption("--diagnose", action="store_true", help="name the catalogued mistake a failing answer matches")
 
 
 def impl_dir(config: pytest.Config) -> Path:
@@ -47,6 +53,12 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.path.insert(0, str(REFERENCE_DIR))
     path = config.getoption("--kata-report")
     config._kata_report = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+    config._looping_lines = {}  # (file, line) where a test timed out -> that test's name
+    config._diagnosis_tries = {}  # blank -> failing tests diagnosed so far in this run
+    if config.getoption("--diagnose"):
+        from checker.diagnosis import Budget
+
+        config._diagnosis_budget = Budget()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -81,6 +93,32 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _emit(item.config, event="start", test=item.nodeid, name=item.name, blank=blank_of(item))
 
 
+class StoppedAtLoop(Exception):
+    """A test reached a line of the kata where an earlier test of this run timed out."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Stop the test at a line where an earlier test timed out: it would only time out again."""
+    looping = item.config._looping_lines
+    if not looping:
+        return (yield)
+    files = {file for file, _ in looping}
+
+    def in_kata(frame, event, arg):
+        where = (frame.f_code.co_filename, frame.f_lineno)
+        if event == "line" and where in looping:
+            raise StoppedAtLoop(f"not run to the end: it reaches line {where[1]} of {Path(where[0]).name}, "
+                                f"where {looping[where]} timed out")  # fmt: skip
+        return in_kata
+
+    sys.settrace(lambda frame, event, arg: in_kata if frame.f_code.co_filename in files else None)
+    try:
+        return (yield)
+    finally:
+        sys.settrace(None)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -88,9 +126,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call" or failed_setup:
         event = dict(event="result", test=item.nodeid, name=item.name, blank=blank_of(item), outcome=report.outcome)
         if call.excinfo is not None and not report.skipped:
-            event["error"] = describe_exception(call.excinfo, impl_dir(item.config))
+            event["error"] = error = describe_exception(call.excinfo, impl_dir(item.config))
+            if error.get("timeout") and "where" in error:
+                item.config._looping_lines[(error["where"]["path"], error["where"]["line"])] = (
+                    f"a test of blank {blank_of(item)}" if blank_of(item) else item.name
+                )
+            elif report.when == "call":
+                _diagnose(item, call.excinfo.value, error)
         _emit(item.config, **event)
     return report
+
+
+def _diagnose(item: pytest.Item, exc: BaseException, error: dict) -> None:
+    """Add the names of the catalogued mistakes this failure matches (the first few failures of each blank)."""
+    budget, blank, tries = getattr(item.config, "_diagnosis_budget", None), blank_of(item), item.config._diagnosis_tries
+    if budget is None or blank is None or tries.get(blank, 0) >= MAX_DIAGNOSES_PER_BLANK:
+        return
+    if "unfilled" in error or error.get("stopped") or error["type"] == "Failed":  # not filled in, or a timeout
+        return
+    from checker.diagnosis import diagnose
+
+    found = diagnose(item, blank, exc, error.get("where"), budget)
+    tries[blank] = MAX_DIAGNOSES_PER_BLANK if found else tries.get(blank, 0) + 1
+    if found:
+        error["diagnosis"] = found
 
 
 def describe_exception(excinfo: pytest.ExceptionInfo, kata_dir: Path) -> dict:
@@ -109,10 +168,13 @@ def describe_exception(excinfo: pytest.ExceptionInfo, kata_dir: Path) -> dict:
         info["unfilled"] = unfilled[1]
     if type(exc).__name__ == "Failed" and message.startswith("Timeout"):
         info["timeout"] = True
+    if isinstance(exc, StoppedAtLoop):
+        info["stopped"] = True
     for entry in reversed(excinfo.traceback):
         path = Path(str(entry.path)).resolve()
         if path.parent == kata_dir:
             info["where"] = {
+                "path": str(entry.path),
                 "file": shown(path),
                 "line": entry.lineno + 1,
                 "code": str(entry.statement).strip().split("\n")[0],

@@ -51,7 +51,7 @@ def _indent(text: str, pad: str = "      ", style: str = "") -> Text:
 def blank_detail(blank) -> Text:
     """The lines under a blank that did not pass: what went wrong, and where."""
     error = blank.error
-    if blank.verdict in (PASS, TODO, NOT_RUN):
+    if blank.verdict in (PASS, TODO, NOT_RUN) or blank.cached:
         return Text("")
     if blank.verdict == NEEDS:
         return Text(f"      needs blank {error['unfilled']} first (not filled in yet)\n", style="dim")
@@ -68,9 +68,18 @@ def blank_detail(blank) -> Text:
     where = error.get("where")
     if where:
         text.append(f"      at {where['file']}:{where['line']}: {where['code']}\n", style="cyan")
+    if blank.diagnosis:
+        names = " or ".join(f'"{why}"' for why in blank.diagnosis)
+        text.append(f"      looks like a known mistake: {names} gives exactly this\n", style="yellow")
     if blank.test:
         text.append(f"      test: {blank.test}\n", style="dim")
     return text
+
+
+def not_run_reason(blank) -> str:
+    if blank.error.get("stopped"):  # it reached the line where an earlier test timed out
+        return "not run: " + blank.error["message"].removeprefix("not run to the end: ")
+    return "not graded in this run"
 
 
 def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
@@ -85,7 +94,8 @@ def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
     else:
         for blank in result.blanks:
             mark, style = MARKS[blank.verdict]
-            label = {TODO: "  (not filled in yet)", NOT_RUN: "  (not graded in this run)"}.get(blank.verdict, "")
+            label = {TODO: "  (not filled in yet)", NOT_RUN: f"  ({not_run_reason(blank)})"}.get(blank.verdict, "")
+            label += "  (from your last grade: nothing changed since)" if blank.cached else ""
             out.append(f"  {mark} {blank.id}  ", style=style)
             out.append(blank.statement + label + "\n", style="dim" if blank.verdict in (TODO, NEEDS, NOT_RUN) else "")
             out.append(blank_detail(blank))

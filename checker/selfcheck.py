@@ -5,7 +5,8 @@
 2. the committed katas equal the ones generated from reference/, and the tests manifest is current;
 3. the reference passes every test, and every blank has tests;
 4. each kata as shipped fails, every blank saying it is not filled in, the first one named first;
-5. every blank has mutants (plausible wrong answers), and the tests catch every one.
+5. every blank has mutants (plausible wrong answers), and the tests catch every one;
+6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it.
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ def check_mutants(katas, f: Findings) -> tuple[int, int]:
     caught = sum(r.caught for r in results)
     if caught == len(results):
         f.ok(f"{caught} of {len(results)} mutants caught")
+    named = [r for r in results if r.caught and r.job.why in r.diagnosis]
+    for r in results:
+        if r.caught and r.job.why not in r.diagnosis:
+            f.bad(f"{r.job.blank} mutant {r.job.why!r} is caught but not diagnosed"
+                  + (f" (named instead: {r.diagnosis})" if r.diagnosis else "") + f": {r.message.splitlines()[0]}")
+    if len(named) == caught:
+        f.ok(f"the diagnosis names each of the {caught} caught mutants")
     return caught, len(results)
 
 

@@ -99,11 +99,26 @@ def test_dashboard_grades_only_what_changed(sandbox, capsys, monkeypatch):
     assert "2/3" in capsys.readouterr().out
 
 
-def test_check_one_blank_grades_only_that_blank(sandbox, capsys):
+def test_check_one_blank_grades_that_blank_and_reports_the_kata_from_all_its_blanks(sandbox, capsys):
     solve(find_kata("00"), "00.2")
-    assert cli.main(["check", "00.2"]) == 0
-    out = capsys.readouterr().out
+    assert cli.main(["check", "00.2"]) == 0  # the blank asked about passes
+    out = " ".join(capsys.readouterr().out.split())
     assert "✔ 00.2" in out and "not graded in this run" in out
+    assert "1 of 3 blanks pass in progress" in out and "passes." not in out
+
+
+def test_check_one_blank_takes_the_other_verdicts_from_the_last_grade_if_nothing_changed(sandbox, capsys):
+    kata = find_kata("00")
+    solve(kata, "00.1", "00.2")
+    cli.main(["check", "00"])
+    capsys.readouterr()
+    assert cli.main(["check", "00.2"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "2 of 3 blanks pass in progress" in out and "from your last grade" in out
+    solve(kata, "00.3")  # the file changed: the old verdicts no longer count
+    assert cli.main(["check", "00.3"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 of 3 blanks pass in progress" in out and "from your last grade" not in out
 
 
 def test_unknown_kata_or_blank_exits_2_with_the_known_ones(capsys):
@@ -122,8 +137,16 @@ def test_missing_torch_exits_3_with_an_install_hint(monkeypatch, capsys, sandbox
     assert "pip install -e ." in capsys.readouterr().out
 
 
-def test_check_says_when_an_earlier_kata_is_unfinished(sandbox, capsys):
+@pytest.mark.timeout(60)
+def test_check_says_what_state_the_earlier_katas_are_in(sandbox, capsys):
     cli.main(["check", "05"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "builds on kata 02 (k02_embeddings, not started) and kata 04 (k04_multihead, not started)" in out
+    assert "builds on kata 02 (k02_embeddings: not started) and kata 04 (k04_multihead: not started)" in out
     assert "its tests use the reference versions" in out
+    kata = find_kata("04")
+    solve(kata, *[b.id for b in kata.blanks])
+    kata.kata_path.write_text(kata.kata_path.read_text().replace("q = self.q_proj(x)", "q = self.q_proj(x) * 2"))
+    cli.main(["check", "04"])
+    cli.main(["check", "05"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "kata 04 (k04_multihead: failing)" in out

@@ -5,6 +5,7 @@ that folder (`impl=`), the way the self-check grades mutants.
 """
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -127,12 +128,13 @@ def test_missing_torch_raises_an_environment_problem_with_an_install_hint(monkey
         ([PASS, FAIL], FAILING),
         ([TODO, TIMEOUT], FAILING),
         ([TODO, TODO], NOT_STARTED),
+        ([PASS, NOT_RUN], IN_PROGRESS),  # one blank graded: the kata does not pass yet
     ],
 )
 def test_kata_state_from_blank_verdicts(given, state):
     blanks = [BlankResult(f"00.{i}", "", v) for i, v in enumerate(given, start=1)]
-    assert grading._state(blanks, "", None) == state
-    assert grading._state(blanks, "a syntax error", None) == BROKEN
+    assert grading.kata_state(blanks) == state
+    assert grading.kata_state(blanks, "a syntax error") == BROKEN
 
 
 def test_earlier_katas_come_from_the_reference_so_a_broken_one_blocks_nothing(tmp_path):
@@ -144,3 +146,52 @@ def test_earlier_katas_come_from_the_reference_so_a_broken_one_blocks_nothing(tm
     (folder / "k04_multihead.py").write_text("this is not python\n", encoding="utf-8")
     (result,) = grade([kata], impl=str(folder))
     assert result.state == PASSING, [(b.id, b.verdict, b.error.get("message")) for b in result.blanks]
+
+
+def test_a_catalogued_mistake_is_named_and_nothing_else_is(tmp_path):
+    folder = write_variant(
+        tmp_path / "impl",
+        b1="return image.unsqueeze(0)",
+        # "multiplies by std" in tests/mutants/k00_start.py, written another way
+        b2="return (images - mean[None, :, None, None]) * std.reshape(1, -1, 1, 1)",
+        b3="return ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 0.5",  # wrong, and no catalogued mistake
+    )
+    (result,) = grade([KATA], impl=str(folder))
+    assert verdicts(result) == {"00.1": PASS, "00.2": FAIL, "00.3": FAIL}
+    assert result.blanks[1].diagnosis == ["multiplies by std"]
+    assert result.blanks[0].diagnosis == result.blanks[2].diagnosis == []
+
+
+def test_an_error_raised_by_another_blanks_code_names_no_mistake_of_this_one(tmp_path):
+    """03.1 without keepdim breaks the tests of 03.2 (which call the whole softmax) with the same
+    RuntimeError that 03.2's "forgets keepdim" raises, but on another line: 03.2 is not blamed."""
+    kata = find_kata("03")
+    folder = tmp_path / "impl"
+    folder.mkdir()
+    source = solved_kata(kata.reference_source).replace(
+        "x = x - x.amax(dim=dim, keepdim=True)", "x = x - x.amax(dim=dim)"
+    )
+    (folder / "k03_attention.py").write_text(source, encoding="utf-8")
+    (result,) = grade([kata], impl=str(folder), only_blanks=["03.1", "03.2"])
+    first, second = result.blanks[:2]
+    assert first.verdict == FAIL and first.diagnosis == ["max without keepdim"]
+    assert second.verdict == FAIL and second.diagnosis == []
+
+
+def test_after_a_timeout_the_tests_that_reach_the_same_line_stop_there(tmp_path):
+    """An infinite loop in 03.4: one test waits out its timeout; the other tests that call
+    the attention (03.5, 03.6) stop at the loop at once and are reported as not run."""
+    kata = find_kata("03")
+    folder = tmp_path / "impl"
+    folder.mkdir()
+    source = solved_kata(kata.reference_source).replace(
+        "scores = q @ k.transpose(-2, -1) / math.sqrt(D)", "while True:\n        pass"
+    )
+    (folder / "k03_attention.py").write_text(source, encoding="utf-8")
+    start = time.perf_counter()
+    (result,) = grade([kata], impl=str(folder), timeout=2)
+    elapsed = time.perf_counter() - start
+    assert verdicts(result) == {"03.1": PASS, "03.2": PASS, "03.3": PASS, "03.4": TIMEOUT,
+                                "03.5": NOT_RUN, "03.6": NOT_RUN}  # fmt: skip
+    assert result.blanks[4].error["stopped"] and "where a test of blank 03.4 timed out" in result.blanks[4].error["message"]
+    assert elapsed < 20, f"{elapsed:.1f} s: the 20 tests of 03.4-03.6 each waited out the 2 s timeout?"
