@@ -150,3 +150,21 @@ def test_check_says_what_state_the_earlier_katas_are_in(sandbox, capsys):
     cli.main(["check", "05"])
     out = " ".join(capsys.readouterr().out.split())
     assert "kata 04 (k04_multihead: failing)" in out
+
+
+def test_the_kata_repository_is_the_one_the_command_is_run_in(tmp_path, monkeypatch, capsys):
+    other = tmp_path / "my-clone"
+    for folder in ("reference", "katas", "tests"):
+        (other / folder).mkdir(parents=True)
+    (other / "tests" / "support.py").write_text("")
+    monkeypatch.delenv("KATAS_ROOT", raising=False)
+    monkeypatch.chdir(other / "katas")  # a parent counts too
+    assert catalog.find_root() == other.resolve()
+    monkeypatch.chdir(tmp_path)  # not inside a kata repository: the checker's own
+    assert catalog.find_root() == catalog.INSTALLED_ROOT
+    monkeypatch.setenv("KATAS_ROOT", str(other))
+    assert catalog.find_root() == other.resolve()
+    monkeypatch.setattr(catalog, "ROOT", other)  # as if found so: the command says which it grades
+    cli.main(["check", "99"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Kata repository: {other}" in out and f"installed from {catalog.INSTALLED_ROOT}" in out
