@@ -25,6 +25,7 @@ from checker.grading import (
     EnvironmentProblem,
     grade,
     is_pristine,
+    warm_grading,
 )
 
 OK, NOT_PASSING, BAD_REQUEST, NO_ENVIRONMENT = 0, 1, 2, 3
@@ -132,19 +133,20 @@ def cmd_watch(args) -> int:
     out = render.console()
 
     def regrade():
-        out.clear()
         result = grade([kata])[0]
         progress.record([result])
+        out.clear()
         out.print(render.kata_report(result, earlier_kata_notes(kata)))
         out.print(Text(f"Watching {shown(kata.kata_path)}: save it to grade again; Ctrl-C stops.", style="dim"))
 
-    regrade()
-    try:
-        for _ in watch(kata.kata_path.parent, watch_filter=lambda _, path: path.endswith(kata.kata_path.name),
-                       debounce=300, raise_interrupt=False):  # fmt: skip
+    with warm_grading():  # torch and pytest imported once, for every re-grade
+        try:
             regrade()
-    except KeyboardInterrupt:
-        pass
+            for _ in watch(kata.kata_path.parent, watch_filter=lambda _, path: path.endswith(kata.kata_path.name),
+                           debounce=300, raise_interrupt=False):  # fmt: skip
+                regrade()
+        except KeyboardInterrupt:
+            pass
     return OK
 
 

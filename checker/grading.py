@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,10 +122,34 @@ def is_pristine(kata: Kata) -> bool:
     return sorted(left) == sorted(b.id for b in kata.blanks)
 
 
+_warm = None  # the worker.WarmGrader of an open warm_grading() block
+
+
+@contextmanager
+def warm_grading():
+    """Within it, each grading run is a forked child of one warm process that imported torch and
+    pytest once (`watch` re-grades in a fraction of a second). Where fork is not available, or
+    a block is open already, runs go on as before: each in a fresh interpreter."""
+    global _warm
+    from checker.worker import WarmGrader
+
+    if _warm is not None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="katas-warm-") as tmp:
+        _warm = WarmGrader.start(grading_env(tmp))
+        try:
+            yield
+        finally:
+            if _warm is not None:
+                _warm.close()
+            _warm = None
+
+
 def grade(
     katas: list[Kata], impl: str = "katas", only_blanks: list[str] | None = None, timeout: int = TEST_TIMEOUT_S
 ) -> list[KataResult]:
-    """Grade each kata (its tests against `impl`): one pytest run for all of them."""
+    """Grade each kata (its tests against `impl`): one pytest run for all of them (see warm_grading)."""
     check_environment()
     results: dict[str, KataResult] = {}
     to_run = []
@@ -151,25 +176,36 @@ def grade(
     return [results[k.number] for k in katas]
 
 
+def grading_env(tmp: str) -> dict[str, str]:
+    """The environment of a grading run: only the plugins grading needs (others a learner has
+    installed, hypothesis's slow to import or pytest-randomly's reordering, stay out of the way),
+    nothing written into the repository."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env["KATAS_ROOT"] = str(ROOT)
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / "hypothesis")
+    return env
+
+
 def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tuple[list[dict], str]:
     with tempfile.TemporaryDirectory(prefix="katas-") as tmp:
         report = Path(tmp) / "events.jsonl"
-        command = [sys.executable, "-m", "pytest", *[str(k.test_path) for k in katas]]
+        args = [str(k.test_path) for k in katas]
         # --opt=value: a separate path-like value would confuse pytest's search for pyproject.toml
-        command += [f"--impl={catalog.impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
-        command += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT), "--diagnose"]
-        command += [f"--blank={b}" for b in only_blanks or []]
-        # Only the plugins grading needs: others a learner has installed (hypothesis's is slow
-        # to import, pytest-randomly reorders) stay out of the way.
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-        env["KATAS_ROOT"] = str(ROOT)
-        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / "hypothesis")  # leave nothing in the repository
-        try:
-            run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-            output, code = run.stdout + run.stderr, run.returncode
-        except subprocess.TimeoutExpired as e:
-            output, code = str(e.stdout or ""), None
+        args += [f"--impl={catalog.impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
+        args += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT), "--diagnose"]
+        args += ["-p", "no:unraisableexception"]  # its gc.collect() calls cost ~0.7 s a run once torch is loaded
+        args += [f"--blank={b}" for b in only_blanks or []]
+        if _warm is not None:  # a forked child of a process that has torch and pytest loaded
+            output, code = _warm.run(args, grading_env(tmp), str(Path(tmp) / "output.txt"), RUN_TIMEOUT_S)
+        else:
+            command = [sys.executable, "-m", "pytest", *args]
+            try:
+                run = subprocess.run(command, cwd=ROOT, env=grading_env(tmp), capture_output=True, text=True,
+                                     timeout=RUN_TIMEOUT_S)  # fmt: skip
+                output, code = run.stdout + run.stderr, run.returncode
+            except subprocess.TimeoutExpired as e:
+                output, code = str(e.stdout or ""), None
         events = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
     crash = ""
     if code is None:
