@@ -145,21 +145,19 @@ def cmd_reset(args) -> int:
 def cmd_solution(args) -> int:
     kata = find_kata(args.kata)
     out = render.console()
-    state = kata_states([kata])[kata.number][0]
-    if state != PASSING and not args.anyway:
+    state = PASSING if args.anyway else kata_states([kata])[kata.number][0]  # --anyway: no need to grade
+    if state != PASSING:
         out.print(
             f"Kata {kata.number} is {state}: the reference solution opens once yours passes "
             f"(`{render.kata_command(kata)}`). A teacher can add --anyway."
         )
         return NOT_PASSING
-    from rich.syntax import Syntax  # pygments is slow to import: only here
-
-    diff = workspace.solution_diff(kata)
-    if not diff:
-        out.print("Yours is the same as the reference, line for line.")
+    hunks = workspace.solution_hunks(kata)
+    if not hunks:
+        out.print("Yours is the same as the reference: the same code, line for line (comments aside).")
     else:
-        out.print(Text(f"From yours (-) to ours (+), kata {kata.number}:", style="bold"))
-        out.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+        out.print(Text(f"Where your code differs from ours, kata {kata.number} (comments aside):", style="bold"))
+        out.print(render.code_comparison(hunks, shown(kata.kata_path), out.width))
     return OK
 
 
