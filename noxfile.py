@@ -82,6 +82,12 @@ def reset(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+def restore(session: nox.Session) -> None:
+    """Put back a kata from its backups: nox -s restore -- 03 (the latest), -- 03 --list, -- 03 NAME"""
+    katas_for(session, "restore", "kata", "03")
+
+
+@nox.session(python=False, default=False)
 def solution(session: nox.Session) -> None:
     """Diff yours with the reference, once yours passes: nox -s solution -- 03"""
     katas_for(session, "solution", "kata", "03")

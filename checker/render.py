@@ -180,3 +180,14 @@ def code_comparison(hunks: list, mine_name: str, width: int) -> Table:
                 table.add_row("", Text("+", ours_style), Text(ours, ours_style))
     return table
 
+
+def backup_list(kata, backups: list[tuple]) -> Table:
+    """backups: (path, time made, blanks filled in) of each backup of the kata, newest first."""
+    folder = shown(backups[0][0].parent) if backups else ""
+    table = Table(title=f"Backups of kata {kata.number} in {folder}/, newest first", title_justify="left", box=None)
+    table.add_column("made", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("blanks filled", justify="right", no_wrap=True)
+    for path, when, filled in backups:
+        table.add_row(f"{when:%Y-%m-%d %H:%M:%S}" if when else "?", path.name, f"{filled}/{len(kata.blanks)}")
+    return table

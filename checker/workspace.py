@@ -10,6 +10,7 @@ import io
 import subprocess
 import tokenize
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from checker import progress
@@ -130,6 +131,30 @@ def solution_hunks(kata: Kata) -> list[list[Block]]:
     """Where the learner's code differs from the kata solved with the reference solutions."""
     mine = normalize(kata.kata_path.read_text(encoding="utf-8"))
     return compare_code(mine, solved_kata(kata.reference_source))
+
+
+def backups(kata: Kata) -> list[tuple[Path, datetime | None, int]]:
+    """The kata's backups, newest first: (path, when it was made, how many blanks it has filled in)."""
+    total = len(kata.blanks)
+    return [(path, progress.backup_time(path), total - len(unfilled_blanks(path.read_text(encoding="utf-8"))))
+            for path in progress.backups(kata.kata_path)]  # fmt: skip
+
+
+def find_backup(kata: Kata, name: str | None = None) -> Path | None:
+    """The kata's latest backup, or the one named (its file name, or a path to it); None if there is none."""
+    saved = progress.backups(kata.kata_path)
+    if name is None:
+        return saved[0] if saved else None
+    return next((path for path in saved if path.name == Path(name).name), None)
+
+
+def restore(kata: Kata, backup: Path) -> Path | None:
+    """Put a backup of the kata back in its place. The current file is backed up first, unless it is
+    the same as the backup: returns where it went."""
+    path, text = kata.kata_path, backup.read_bytes()
+    saved = progress.backup(path) if path.exists() and path.read_bytes() != text else None
+    path.write_bytes(text)
+    return saved
 
 
 def restore_tests() -> list[tuple[str, Path | None]]:

@@ -1,8 +1,9 @@
-"""The learner's tools around grading: solution (in the sandbox of conftest.py)."""
+"""The learner's tools around grading: solution, restore (in the sandbox of conftest.py)."""
 
 import re
 
 from checker import cli, workspace
+from checker.blanks import generate_kata
 from checker.catalog import all_katas, find_kata
 
 
@@ -57,3 +58,56 @@ def test_solution_shows_a_long_line_whole(sandbox, capsys, monkeypatch):
     cli.main(["solution", "00", "--anyway"])
     out = capsys.readouterr().out
     assert any(long in line and "≠" in line for line in out.splitlines())  # side by side, on one line
+
+
+def test_restore_puts_back_the_latest_backup_and_keeps_the_current_file(sandbox, capsys):
+    kata = find_kata("00")
+    fresh = kata.kata_path.read_text()
+    fill(kata, lambda b: b.solution)
+    mine = kata.kata_path.read_text()
+    cli.main(["reset", "00"])
+    assert cli.main(["restore", "00"]) == 0
+    assert kata.kata_path.read_text() == mine
+    assert "Your current version is kept as" in capsys.readouterr().out
+    assert max((sandbox / ".katas" / "backups").iterdir()).read_text() == fresh  # the newest
+    assert cli.main(["restore", "00"]) == 0  # the latest is now the file it replaced: back again
+    assert kata.kata_path.read_text() == fresh
+
+
+def test_restore_a_named_backup_and_list_them_newest_first(sandbox, capsys):
+    kata = find_kata("00")
+    fill(kata, lambda b: b.solution)
+    first = workspace.reset(kata)
+    fill(kata, lambda b: "return image[None]" if b.id == "00.1" else "pass")
+    second = workspace.reset(kata)
+    assert cli.main(["restore", "00", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert out.index(second.name) < out.index(first.name)
+    assert re.search(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+{re.escape(first.name)}\s+3/3", out)
+    assert cli.main(["restore", "00", str(first)]) == 0  # a path
+    assert kata.kata_path.read_text() == first.read_text()
+    assert cli.main(["restore", "00", second.name]) == 0  # a name
+    assert kata.kata_path.read_text() == second.read_text()
+
+
+def test_restore_keeps_no_copy_of_a_file_equal_to_the_backup(sandbox, capsys):
+    kata = find_kata("00")
+    fill(kata, lambda b: b.solution)
+    saved = workspace.reset(kata)
+    cli.main(["restore", "00"])
+    backups = list(saved.parent.iterdir())
+    assert cli.main(["restore", "00", saved.name]) == 0
+    assert list(saved.parent.iterdir()) == backups
+    assert "same as that backup" in capsys.readouterr().out
+
+
+def test_restore_without_a_backup_or_of_an_unknown_kata_exits_2(sandbox, capsys):
+    assert cli.main(["restore", "00"]) == cli.BAD_REQUEST
+    assert "Kata 00 has no backups" in capsys.readouterr().out
+    fill(find_kata("00"), lambda b: b.solution)
+    cli.main(["reset", "00"])
+    assert cli.main(["restore", "00", "k00_start.nope.py"]) == cli.BAD_REQUEST
+    assert "no backup named k00_start.nope.py" in capsys.readouterr().out
+    assert cli.main(["restore", "99"]) == cli.BAD_REQUEST
+    assert cli.main(["restore", "01"]) == cli.BAD_REQUEST  # kata 00's backups are not kata 01's
+    assert find_kata("01").kata_path.read_text() == generate_kata(find_kata("01").reference_source)
