@@ -109,7 +109,11 @@ def cmd_hint(args) -> int:
 
 
 def cmd_watch(args) -> int:
+    import logging
+
     from watchfiles import watch
+
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # its lines (changes seen, Ctrl-C caught) are noise here
 
     kata = find_kata(args.kata)
     out = render.console()

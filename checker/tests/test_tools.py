@@ -1,6 +1,9 @@
-"""The learner's tools around grading: solution, restore (in the sandbox of conftest.py)."""
+"""The learner's tools around grading: solution, restore, watch (in the sandbox of conftest.py)."""
 
+import logging
 import re
+
+import watchfiles
 
 from checker import cli, workspace
 from checker.blanks import generate_kata
@@ -111,3 +114,11 @@ def test_restore_without_a_backup_or_of_an_unknown_kata_exits_2(sandbox, capsys)
     assert cli.main(["restore", "99"]) == cli.BAD_REQUEST
     assert cli.main(["restore", "01"]) == cli.BAD_REQUEST  # kata 00's backups are not kata 01's
     assert find_kata("01").kata_path.read_text() == generate_kata(find_kata("01").reference_source)
+
+
+def test_watch_keeps_watchfiles_own_log_lines_out(sandbox, monkeypatch, capsys, request):
+    request.addfinalizer(lambda: logging.getLogger("watchfiles").setLevel(logging.NOTSET))
+    monkeypatch.setattr(watchfiles, "watch", lambda *args, **kwargs: iter(()))  # no change: it stops at once
+    assert cli.main(["watch", "00"]) == 0
+    assert "Watching" in capsys.readouterr().out
+    assert not logging.getLogger("watchfiles.main").isEnabledFor(logging.WARNING)
