@@ -94,7 +94,7 @@ def restore(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def solution(session: nox.Session) -> None:
-    """Diff yours with the reference, once yours passes: nox -s solution -- 03"""
+    """Where your code differs from the reference, once yours passes: nox -s solution -- 03"""
     katas_for(session, "solution", "kata", "03")
 
 

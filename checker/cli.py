@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("backup", nargs="?", help="the backup's name or path (default: the latest)")
     p.add_argument("--list", action="store_true", help="list the kata's backups, newest first")
     p.set_defaults(run=cmd_restore)
-    p = sub.add_parser("solution", help="diff yours with the reference, once yours passes")
+    p = sub.add_parser("solution", help="where your code differs from the reference, once yours passes")
     p.add_argument("kata")
     p.add_argument("--anyway", action="store_true", help="show it before yours passes (teachers)")
     p.set_defaults(run=cmd_solution)
