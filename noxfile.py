@@ -6,6 +6,7 @@ kata is graded in seconds. `nox` alone shows the dashboard; `nox -l` lists every
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -14,6 +15,10 @@ import nox
 ROOT = Path(__file__).parent
 nox.options.sessions = ["dashboard"]
 nox.options.error_on_missing_interpreters = False
+nox.options.default_venv_backend = "none"  # no session builds a virtualenv
+# Recent nox looks for uv before every session, venv or not, and logs "uv binary not found."
+# when it is not installed (the backend option above does not stop the search): drop that line.
+logging.getLogger("nox").addFilter(lambda record: record.getMessage() != "uv binary not found.")
 
 
 def katas(session: nox.Session, *args: str) -> None:
@@ -82,8 +87,14 @@ def reset(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+def restore(session: nox.Session) -> None:
+    """Put back a kata from its backups: nox -s restore -- 03 (the latest), -- 03 --list, -- 03 NAME"""
+    katas_for(session, "restore", "kata", "03")
+
+
+@nox.session(python=False, default=False)
 def solution(session: nox.Session) -> None:
-    """Diff yours with the reference, once yours passes: nox -s solution -- 03"""
+    """Where your code differs from the reference, once yours passes: nox -s solution -- 03"""
     katas_for(session, "solution", "kata", "03")
 
 

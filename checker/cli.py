@@ -127,7 +127,11 @@ def cmd_hint(args) -> int:
 
 
 def cmd_watch(args) -> int:
+    import logging
+
     from watchfiles import watch
+
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # its lines (changes seen, Ctrl-C caught) are noise here
 
     kata = find_kata(args.kata)
     out = render.console()
@@ -164,21 +168,48 @@ def cmd_reset(args) -> int:
 def cmd_solution(args) -> int:
     kata = find_kata(args.kata)
     out = render.console()
-    state = kata_states([kata])[kata.number][0]
-    if state != PASSING and not args.anyway:
+    state = PASSING if args.anyway else kata_states([kata])[kata.number][0]  # --anyway: no need to grade
+    if state != PASSING:
         out.print(
             f"Kata {kata.number} is {state}: the reference solution opens once yours passes "
             f"(`{render.kata_command(kata)}`). A teacher can add --anyway."
         )
         return NOT_PASSING
-    from rich.syntax import Syntax  # pygments is slow to import: only here
-
-    diff = workspace.solution_diff(kata)
-    if not diff:
-        out.print("Yours is the same as the reference, line for line.")
+    hunks = workspace.solution_hunks(kata)
+    if not hunks:
+        out.print("Yours is the same as the reference: the same code, line for line (comments aside).")
     else:
-        out.print(Text(f"From yours (-) to ours (+), kata {kata.number}:", style="bold"))
-        out.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+        out.print(Text(f"Where your code differs from ours, kata {kata.number} (comments aside):", style="bold"))
+        out.print(render.code_comparison(hunks, shown(kata.kata_path), out.width))
+    return OK
+
+
+def cmd_restore(args) -> int:
+    kata = find_kata(args.kata)
+    out = render.console()
+    again = f"nox -s restore -- {kata.number}"
+    saved = workspace.backups(kata)
+    if not saved:
+        out.print(Text(f"Kata {kata.number} has no backups in {shown(progress.BACKUP_DIR)}: `nox -s reset -- "
+                       f"{kata.number}` makes one before it starts the kata over.", style="red"))  # fmt: skip
+        return BAD_REQUEST
+    if args.list:
+        out.print(render.backup_list(kata, saved))
+        out.print(Text(f"`{again}` puts back the newest; `{again} NAME` the one named.", style="dim"))
+        return OK
+    backup = workspace.find_backup(kata, args.backup)
+    if backup is None:
+        out.print(Text(f"Kata {kata.number} has no backup named {args.backup}: `{again} --list` lists them.",
+                       style="red"))  # fmt: skip
+        return BAD_REQUEST
+    current = workspace.restore(kata, backup)
+    when = progress.backup_time(backup)
+    made = f" (made {when:%Y-%m-%d %H:%M:%S})" if when else ""
+    out.print(f"Kata {kata.number} is back as it was in {shown(backup)}{made}.")
+    if current:
+        out.print(f"Your current version is kept as {shown(current)}: `{again}` brings it back.")
+    else:
+        out.print("Your current version was the same as that backup: nothing else to keep.")
     return OK
 
 
@@ -240,7 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reset", help="a fresh copy of a kata (yours is backed up in .katas/backups/)")
     p.add_argument("kata")
     p.set_defaults(run=cmd_reset)
-    p = sub.add_parser("solution", help="diff yours with the reference, once yours passes")
+    p = sub.add_parser("restore", help="put back a kata from its backups: `katas restore 03` (the latest)")
+    p.add_argument("kata")
+    p.add_argument("backup", nargs="?", help="the backup's name or path (default: the latest)")
+    p.add_argument("--list", action="store_true", help="list the kata's backups, newest first")
+    p.set_defaults(run=cmd_restore)
+    p = sub.add_parser("solution", help="where your code differs from the reference, once yours passes")
     p.add_argument("kata")
     p.add_argument("--anyway", action="store_true", help="show it before yours passes (teachers)")
     p.set_defaults(run=cmd_solution)

@@ -18,6 +18,7 @@ from checker.grading import NOT_RUN, grading_hash, kata_state
 
 PROGRESS_PATH = STATE_DIR / "progress.json"
 BACKUP_DIR = STATE_DIR / "backups"
+BACKUP_STAMP = "%Y%m%d-%H%M%S-%f"  # in a backup's name: k03_attention.20250301-142501-123456.py
 
 
 def load() -> dict:
@@ -73,7 +74,20 @@ def with_cached_verdicts(result) -> None:
 def backup(path: Path) -> Path:
     """Copy a learner's file to .katas/backups/ with a timestamp, before anything replaces it."""
     BACKUP_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    stamp = datetime.now().strftime(BACKUP_STAMP)
     target = BACKUP_DIR / f"{path.stem}.{stamp}{path.suffix}"
     shutil.copy2(path, target)
     return target
+
+
+def backups(path: Path) -> list[Path]:
+    """The backups of a file, newest first."""
+    return sorted(BACKUP_DIR.glob(f"{path.stem}.*{path.suffix}"), reverse=True)
+
+
+def backup_time(backup: Path) -> datetime | None:
+    """When a backup was made, read from its name (None if the name does not say)."""
+    try:
+        return datetime.strptime(backup.stem.rsplit(".", 1)[-1], BACKUP_STAMP)
+    except ValueError:
+        return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -147,3 +150,54 @@ def overall(rows: list[tuple]) -> Table:
         Text(f"{passed}/{total} blanks   {katas_done}/{len(rows)} katas passing"),
     )
     return grid
+
+
+def code_comparison(hunks: list, mine_name: str, width: int) -> Table:
+    """Where the learner's code differs from ours (workspace.compare_code's hunks), in whole lines:
+    side by side (yours | ours) where both fit in `width`, else one above the other, wrapped."""
+    blocks = [block for hunk in hunks for block in hunk]
+    yours = f"yours: {mine_name}"
+    widest = max(map(cell_len, [yours, *(line for block in blocks for line in block.mine + block.ours)]))
+    numbers = len(str(max(block.start + len(block.mine) for block in blocks)))
+    side_by_side = width >= numbers + 2 * widest + 5
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", style="dim", no_wrap=True)  # your line numbers
+    if side_by_side:
+        table.add_column(no_wrap=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_row("", Text(yours, style="bold"), "│", Text("ours", style="bold"))
+    else:
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")  # a long line wraps; nothing is cut
+        table.add_row("", Text("-", style="red"), Text(yours, style="bold"))
+        table.add_row("", Text("+", style="green"), Text("ours", style="bold"))
+    for n, hunk in enumerate(hunks):
+        if n:
+            table.add_row("⋮")
+        for block in hunk:
+            mine_style, ours_style = ("red", "green") if block.changed else ("", "")
+            if side_by_side:
+                bar = Text("≠", style="bold") if block.changed else "│"  # marked without colours too
+                for k, (mine, ours) in enumerate(zip_longest(block.mine, block.ours)):
+                    table.add_row(str(block.start + k) if mine is not None else "", Text(mine or "", mine_style),
+                                  bar, Text(ours or "", ours_style))  # fmt: skip
+                continue
+            mark = "-" if block.changed else " "
+            for k, mine in enumerate(block.mine):
+                table.add_row(str(block.start + k), Text(mark, mine_style), Text(mine, mine_style))
+            for ours in block.ours if block.changed else ():
+                table.add_row("", Text("+", ours_style), Text(ours, ours_style))
+    return table
+
+
+def backup_list(kata, backups: list[tuple]) -> Table:
+    """backups: (path, time made, blanks filled in) of each backup of the kata, newest first."""
+    folder = shown(backups[0][0].parent) if backups else ""
+    table = Table(title=f"Backups of kata {kata.number} in {folder}/, newest first", title_justify="left", box=None)
+    table.add_column("made", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("blanks filled", justify="right", no_wrap=True)
+    for path, when, filled in backups:
+        table.add_row(f"{when:%Y-%m-%d %H:%M:%S}" if when else "?", path.name, f"{filled}/{len(kata.blanks)}")
+    return table

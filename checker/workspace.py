@@ -6,13 +6,19 @@ Nothing here overwrites work a learner did without copying it to .katas/backups/
 from __future__ import annotations
 
 import difflib
+import io
 import subprocess
+import tokenize
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from checker import progress
 from checker.blanks import TODO_RE, generate_kata, normalize, solved_kata, unfilled_blanks
 from checker.catalog import KATAS_DIR, ROOT, Kata, all_katas, shown
 from checker.manifest import fingerprint, shipped_manifest, write_manifest
+
+SKIPPED_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
 
 
 def pristine(kata: Kata) -> str:
@@ -62,12 +68,93 @@ def reset(kata: Kata) -> Path | None:
     return write_kata(kata, pristine(kata))
 
 
-def solution_diff(kata: Kata) -> str:
-    """A unified diff from the learner's file to the kata solved with the reference solutions."""
-    mine = normalize(kata.kata_path.read_text(encoding="utf-8")).splitlines(keepends=True)
-    ours = solved_kata(kata.reference_source).splitlines(keepends=True)
-    return "".join(difflib.unified_diff(mine, ours, f"yours: {shown(kata.kata_path)}",
-                                        f"reference: {shown(kata.reference_path)}", n=2))  # fmt: skip
+@dataclass(frozen=True)
+class Block:
+    """Consecutive lines of the learner's file (from line `start`) and the matching lines of ours."""
+
+    changed: bool
+    start: int
+    mine: list[str]
+    ours: list[str]
+
+
+def code_keys(text: str) -> list[str]:
+    """Each line's code, comments dropped and spacing normalised: "" for a blank or comment-only line.
+    Tokens, not text: a `#` inside a string is not a comment. An unreadable file is compared as text."""
+    lines = text.split("\n")
+    keys: list[list[str]] = [[] for _ in lines]
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type not in SKIPPED_TOKENS:
+                for row, part in enumerate(tok.string.split("\n"), start=tok.start[0] - 1):
+                    keys[row].append(part)
+    except (tokenize.TokenError, SyntaxError):
+        return [" ".join(line.split()) for line in lines]
+    return [" ".join(" ".join(k).split()) for k in keys]
+
+
+def compare_code(mine: str, ours: str, context: int = 2) -> list[list[Block]]:
+    """Hunks of the lines whose code differs (comments and spacing aside), with `context` equal
+    code lines around each. A hunk is a list of blocks, each changed or not."""
+    mine_lines, ours_lines = mine.split("\n"), ours.split("\n")
+    mine_keys, ours_keys = code_keys(mine), code_keys(ours)
+    mine_code = [i for i, key in enumerate(mine_keys) if key]  # only the lines with code are compared
+    ours_code = [j for j, key in enumerate(ours_keys) if key]
+    matcher = difflib.SequenceMatcher(
+        None, [mine_keys[i] for i in mine_code], [ours_keys[j] for j in ours_code], autojunk=False
+    )
+    hunks = []
+    for group in matcher.get_grouped_opcodes(context):
+        _, i, _, j, _ = group[0]
+        m, o = (mine_code + [len(mine_lines)])[i], (ours_code + [len(ours_lines)])[j]  # the next line, each side
+        blocks = []
+
+        def block_until(changed: bool, m_end: int, o_end: int) -> None:
+            nonlocal m, o
+            if m_end > m or o_end > o:
+                blocks.append(Block(changed, m + 1, mine_lines[m:m_end], ours_lines[o:o_end]))
+            m, o = m_end, o_end
+
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for a, b in zip(mine_code[i1:i2], ours_code[j1:j2]):
+                    block_until(False, a, b)  # the comments and blank lines before the pair
+                    block_until(False, a + 1, b + 1)
+            else:  # the comments before the first changed line, then the changed lines (none on one side)
+                block_until(False, mine_code[i1] if i1 < i2 else m, ours_code[j1] if j1 < j2 else o)
+                block_until(True, mine_code[i2 - 1] + 1 if i1 < i2 else m, ours_code[j2 - 1] + 1 if j1 < j2 else o)
+        hunks.append(blocks)
+    return hunks
+
+
+def solution_hunks(kata: Kata) -> list[list[Block]]:
+    """Where the learner's code differs from the kata solved with the reference solutions."""
+    mine = normalize(kata.kata_path.read_text(encoding="utf-8"))
+    return compare_code(mine, solved_kata(kata.reference_source))
+
+
+def backups(kata: Kata) -> list[tuple[Path, datetime | None, int]]:
+    """The kata's backups, newest first: (path, when it was made, how many blanks it has filled in)."""
+    total = len(kata.blanks)
+    return [(path, progress.backup_time(path), total - len(unfilled_blanks(path.read_text(encoding="utf-8"))))
+            for path in progress.backups(kata.kata_path)]  # fmt: skip
+
+
+def find_backup(kata: Kata, name: str | None = None) -> Path | None:
+    """The kata's latest backup, or the one named (its file name, or a path to it); None if there is none."""
+    saved = progress.backups(kata.kata_path)
+    if name is None:
+        return saved[0] if saved else None
+    return next((path for path in saved if path.name == Path(name).name), None)
+
+
+def restore(kata: Kata, backup: Path) -> Path | None:
+    """Put a backup of the kata back in its place. The current file is backed up first, unless it is
+    the same as the backup: returns where it went."""
+    path, text = kata.kata_path, backup.read_bytes()
+    saved = progress.backup(path) if path.exists() and path.read_bytes() != text else None
+    path.write_bytes(text)
+    return saved
 
 
 def restore_tests() -> list[tuple[str, Path | None]]:

@@ -1,7 +1,10 @@
-"""The checker's own tests grade katas many times: each run is a child of one warm process."""
+"""Fixtures of the checker's own tests. They grade katas many times: each run is a forked child
+of one warm process (grading.warm_grading), not a fresh interpreter."""
 
 import pytest
 
+from checker import catalog, progress
+from checker.blanks import generate_kata
 from checker.grading import warm_grading
 
 
@@ -9,3 +12,18 @@ from checker.grading import warm_grading
 def warm_grader():
     with warm_grading():
         yield
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """A learner's checkout: fresh katas in tmp/katas, progress and backups in tmp/.katas."""
+    katas_dir, state = tmp_path / "katas", tmp_path / ".katas"
+    katas_dir.mkdir()
+    for kata in catalog.all_katas():
+        (katas_dir / kata.kata_path.name).write_text(generate_kata(kata.reference_source), encoding="utf-8")
+    monkeypatch.setattr(catalog, "KATAS_DIR", katas_dir)
+    monkeypatch.setattr(progress, "STATE_DIR", state)
+    monkeypatch.setattr(progress, "PROGRESS_PATH", state / "progress.json")
+    monkeypatch.setattr(progress, "BACKUP_DIR", state / "backups")
+    monkeypatch.setenv("COLUMNS", "120")
+    return tmp_path
