@@ -1,6 +1,8 @@
 """The `katas` commands, run in a sandbox: katas/ and .katas/ point into a temporary folder."""
 
-from checker import cli, grading, workspace
+import pytest
+
+from checker import catalog, cli, grading, workspace
 from checker.blanks import generate_kata
 from checker.catalog import find_kata
 
