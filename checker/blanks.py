@@ -146,12 +146,18 @@ def solved_kata(reference: str) -> str:
 
 def apply_mutant(reference: str, blank_id: str, code: str) -> str:
     """The solved kata with one blank's solution replaced by `code` (a learner's wrong answer)."""
-    code = textwrap.dedent(code).strip("\n")
-    if blank_id not in {b.id for b in parse_blanks(reference)}:
-        raise BlankFormatError(f"no blank {blank_id} in this reference file")
+    return apply_answers(reference, {blank_id: code})
+
+
+def apply_answers(reference: str, answers: dict[str, str]) -> str:
+    """The solved kata with the solutions of some blanks replaced: {blank ID: code}."""
+    answers = {blank_id: textwrap.dedent(code).strip("\n") for blank_id, code in answers.items()}
+    unknown = set(answers) - {b.id for b in parse_blanks(reference)}
+    if unknown:
+        raise BlankFormatError(f"no blank {', '.join(sorted(unknown))} in this reference file")
 
     def body(blank: Blank) -> list[str]:
-        return [_todo_line(blank), *_indented(blank, code if blank.id == blank_id else blank.solution)]
+        return [_todo_line(blank), *_indented(blank, answers.get(blank.id, blank.solution))]
 
     return _replace_blanks(reference, body)
 
