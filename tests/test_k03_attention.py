@@ -329,7 +329,7 @@ def test_03_5_masked_keys_get_zero_weight(kata, monkeypatch, case):
 def test_03_5_masked_weights_gradients_match_torch(kata, monkeypatch, case):
     """Backward from the softmax of the masked scores to q and k. The oracle: torch's masked_fill
     and softmax on the function's own unmasked scores (its blank 03.4), so only 03.5 is graded."""
-    name, mask = case[0], case[4]
+    name, mask = case[0], case[4].clone()
     q, k, v = leaves(*case[1:4])
     seen = softmax_spy(monkeypatch, kata)
     where = call("scaled_dot_product_attention", q, k, v, mask=mask) + f"  (mask: {name}), then backward()"
@@ -387,7 +387,7 @@ def test_03_6_attention_gradients_match_torch(kata, monkeypatch, seed, case):
         torch.manual_seed(seed)
         (q, k, v), mask = leaves(*qkv(*case)), None
     else:
-        (q, k, v), mask, seed = leaves(*case[:3]), case[3], MASK_SEED
+        (q, k, v), mask, seed = leaves(*case[:3]), case[3].clone(), MASK_SEED
     seen = softmax_spy(monkeypatch, kata)
     where = call("scaled_dot_product_attention", q, k, v, **({} if mask is None else {"mask": mask}))
     where += ", then backward()"
