@@ -9,8 +9,13 @@ fixed sinusoids (§3.5):
     PE[pos, 2i+1] = cos(pos / 10000^(2i / D))
 
 so each pair of dimensions is a clock ticking at its own rate, from 1 radian per position
-(i = 0) down to 1/10000; learned positions (as in BERT, GPT and CLIP) are simply a second
-table, one row per position.
+(i = 0) down to 1/10000^((D-2)/D) (i = D/2 - 1, just above 1/10000); learned positions (as
+in BERT, GPT and CLIP) are simply a second table, one row per position.
+
+The token vectors are added to the positions, so their scales must match. Vaswani et al.
+multiply the embedding weights by √D (§3.4), bringing them to the scale of the sinusoids
+(entries between -1 and 1); here the table starts as randn / √D, so the product's entries
+start near unit variance.
 
 The blanks: the token lookup (02.1), the clock rates (02.2), the sin/cos table (02.3), and
 adding learned positions (02.4).
@@ -35,7 +40,7 @@ class TokenEmbedding(nn.Module):
     def __init__(self, vocab_size: int, dim: int) -> None:
         super().__init__()
         self.dim = dim
-        self.weight = nn.Parameter(torch.randn(vocab_size, dim) / math.sqrt(dim))  # (V, D)
+        self.weight = nn.Parameter(torch.randn(vocab_size, dim) / math.sqrt(dim))  # (V, D), times √D: variance ~1
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens: (B, T) long  →  (B, T, D): row tokens[b, t] of the table, times √D."""
@@ -46,7 +51,7 @@ class TokenEmbedding(nn.Module):
 def sinusoid_frequencies(D: int) -> torch.Tensor:
     """The D/2 angular frequencies of the sinusoids, one per pair of dimensions (Vaswani et al. §3.5).
 
-    Returns (D/2,) float32: freqs[i] = 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, from 1 down towards 1/10000.
+    Returns (D/2,) float32: freqs[i] = 1 / 10000^(2i/D) for i = 0 .. D/2 - 1, from 1 down to 1/10000^((D-2)/D).
     """
     # TODO 02.2 (about 1 line): return the D/2 frequencies 1 / 10000^(2i/D), float32, shape (D/2,).
     raise NotImplementedError("blank 02.2 is not filled in yet")

@@ -7,6 +7,9 @@ scores into weights with a softmax, and returns the weighted sum of the values v
 
     Attention(Q, K, V) = softmax(Q Kᵀ / √d) V
 
+Here Q, K and V are given; in a model they are learned linear projections of the token
+features (kata 04: Q = x W_Q, K = x W_K, V = x W_V, one row per token).
+
 Dividing by √d keeps the scores' variance near 1 whatever the width d, so the softmax does
 not saturate. A mask says which keys each query may see: a causal mask hides the future
 (for a decoder), a padding mask hides the padding.

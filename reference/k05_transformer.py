@@ -13,8 +13,9 @@ and shift with learned per-feature weights:
 
 Where the norm goes matters. The original Transformer normalised after the residual sum
 ("post-norm"); GPT-2, CLIP and most models since normalise the input of each sub-layer
-("pre-norm"), which leaves the residual path x → x + ... untouched and trains without a
-warm-up (Xiong et al. 2020). This kata uses pre-norm.
+("pre-norm"), which leaves the residual path x → x + ... untouched and trains without the
+warm-up that post-norm needs (a learning rate ramped up from about 0 over the first steps;
+Xiong et al. 2020). This kata uses pre-norm.
 
 Stacked, with token and position embeddings below (kata 02) and a final LayerNorm on top,
 the blocks make a text encoder: a caption (B, T) becomes one feature vector per token
@@ -70,7 +71,10 @@ class LayerNorm(nn.Module):
 
 
 class FeedForward(nn.Module):
-    """The position-wise feed-forward network (Vaswani et al. §3.3), with GELU as in GPT-2 and CLIP."""
+    """The position-wise feed-forward network (Vaswani et al. §3.3), with the exact (erf) GELU.
+
+    GPT-2 and CLIP use approximations of it (a tanh form, a sigmoid form); nn.GELU's default is exact.
+    """
 
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
@@ -79,7 +83,7 @@ class FeedForward(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, D)  →  (B, T, D): fc2(GELU(fc1(x))), each token on its own."""
-        # BLANK 05.3 (about 1 line): widen with fc1, apply GELU, come back to D with fc2.
+        # BLANK 05.3 (about 1 line): widen with fc1, apply GELU (the exact erf form: nn.GELU's default, not GPT-2's tanh approximation), come back to D with fc2.
         # HINT: Two linear layers with a non-linearity between them; without it the two would collapse into one linear map.
         # HINT: torch.nn.functional.gelu (the exact, erf form: nn.GELU's default) between self.fc1 and self.fc2.
         # HINT: return self.fc2(nn.functional.gelu(self.fc1(x)))

@@ -136,9 +136,13 @@ def _guarded(fn, name: str):
         out = fn(*args, **kwargs)
         for arg, t, copy in before:
             if not _same(t.detach(), copy):
+                how = (f"An in-place operation does this (`{arg} -= ...`, `{arg}[...] = ...`, `{arg}.add_(...)`); "
+                       f"write `{arg} = {arg} - ...` to make a new tensor.")  # fmt: skip
+                if t.shape != copy.shape:
+                    how = (f"Its shape went from {tuple(copy.shape)} to {tuple(t.shape)}: an in-place view does this "
+                           f"(`{arg}.unsqueeze_(...)`, `{arg}.transpose_(...)`); the same without the `_` makes a new one.")  # fmt: skip
                 fail(f"{name} changed its argument `{arg}` in place: a tensor passed in must come out as it went "
-                     f"in (the caller may use it again). An in-place operation does this (`{arg} -= ...`, "
-                     f"`{arg}[...] = ...`, `{arg}.add_(...)`); write `{arg} = {arg} - ...` to make a new tensor.")  # fmt: skip
+                     f"in (the caller may use it again). {how}")  # fmt: skip
         return out
 
     guarded._unguarded = fn

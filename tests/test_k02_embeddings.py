@@ -1,12 +1,12 @@
 """Tests of kata 02: embeddings. Oracles: F.embedding, and plain loops over the formulas of
-Vaswani et al. §3.4–3.5 in float64; gradients checked by hand-summed loops."""
+Vaswani et al. §3.4–3.5 in float64; gradients: the same oracles, backpropagated (assert_gradients)."""
 
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
 
 
 def constant_factor(actual, expected):
@@ -14,18 +14,6 @@ def constant_factor(actual, expected):
     a, e = actual.detach().double().flatten(), expected.detach().double().flatten()
     c = float(a @ e / (e @ e))
     return c if abs(c - 1) > 1e-3 and torch.allclose(a, c * e, rtol=1e-4, atol=1e-6) else None
-
-
-def table_gradient(module, out, upstream, where, seed):
-    """module.weight.grad after backpropagating `upstream` through `out`, checked to exist."""
-    __tracebackhide__ = True
-    assert_tensor(out, shape=upstream.shape, call=where, seed=seed)
-    if not out.requires_grad:
-        fail("output does not depend on self.weight for autograd (was .data or .detach() used?): "
-             "the table could not learn", where, seed)  # fmt: skip
-    (out * upstream).sum().backward()
-    assert_tensor(module.weight.grad, shape=module.weight.shape, call=where, seed=seed, name="weight.grad")
-    return module.weight.grad
 
 
 # (V, D, B, T): batch 1 and more, T = 1, D odd and not a square (√D ≠ D)
@@ -51,20 +39,17 @@ def test_02_1_token_embedding_lookup_and_scale(kata, seed, case):
 
 
 @pytest.mark.blank("02.1")
-def test_02_1_token_embedding_trains_its_table(kata):
-    V, D, B, T = 6, 4, 2, 5
-    torch.manual_seed(7)
+@pytest.mark.parametrize("seed, case", list(enumerate(TOKEN_CASES[:2])))
+def test_02_1_token_embedding_gradients_match_torch(kata, seed, case):
+    V, D, B, T = case
+    torch.manual_seed(seed)
     emb = kata.TokenEmbedding(V, D)
-    tokens = torch.tensor([[0, 3, 3, 1, 5], [3, 0, 2, 2, 3]])
-    upstream = torch.randn(B, T, D)
-    out = emb(tokens)
+    tokens = torch.randint(0, V, (B, T))
+    tokens[0, -1] = tokens[0, 0]  # an ID used twice: its row's gradient is the sum of both
+    weight = emb.weight.detach().clone().requires_grad_()  # the oracle's own copy of the table
     where = call(f"TokenEmbedding({V}, {D})", tokens) + ", then backward()"
-    grad = table_gradient(emb, out, upstream, where, seed=7)
-    expected = torch.zeros(V, D)
-    for b in range(B):
-        for t in range(T):
-            expected[tokens[b, t]] += upstream[b, t] * math.sqrt(D)
-    assert_close(grad, expected, call=where, seed=7, name="weight.grad")
+    assert_gradients(emb(tokens), F.embedding(tokens, weight) * math.sqrt(D), {"self.weight": (emb.weight, weight)},
+                     call=where, seed=seed)  # fmt: skip
 
 
 def frequencies_by_loop(D):
@@ -126,16 +111,19 @@ def test_02_4_learned_positions(kata, seed, case):
     assert_close(out, expected, call=call(f"LearnedPositions({max_len}, {D})", x), seed=seed)
 
 
+def add_positions_by_loop(x, weight):
+    """x[:, t] + weight[t] for each position t, stacked: differentiable, for the gradients."""
+    return torch.stack([x[:, t] + weight[t] for t in range(x.shape[1])], dim=1)
+
+
 @pytest.mark.blank("02.4")
-def test_02_4_learned_positions_train_their_table(kata):
-    max_len, D, B, T = 7, 3, 2, 4
-    torch.manual_seed(11)
+@pytest.mark.parametrize("seed, case", list(enumerate(LEARNED_CASES[:3])))
+def test_02_4_learned_positions_gradients_match_loop(kata, seed, case):
+    max_len, D, B, T = case  # rows T.. are not used: their gradient is zero
+    torch.manual_seed(seed)
     positions = kata.LearnedPositions(max_len, D)
-    x, upstream = torch.randn(B, T, D), torch.randn(B, T, D)
-    out = positions(x)
+    x = torch.randn(B, T, D, requires_grad=True)
+    x_copy, weight = x.detach().clone().requires_grad_(), positions.weight.detach().clone().requires_grad_()
     where = call(f"LearnedPositions({max_len}, {D})", x) + ", then backward()"
-    grad = table_gradient(positions, out, upstream, where, seed=11)
-    expected = torch.zeros(max_len, D)
-    for t in range(T):
-        expected[t] = upstream[:, t].sum(dim=0)  # rows T.. were not used: zero gradient
-    assert_close(grad, expected, call=where, seed=11, name="weight.grad")
+    assert_gradients(positions(x), add_positions_by_loop(x_copy, weight),
+                     {"x": (x, x_copy), "self.weight": (positions.weight, weight)}, call=where, seed=seed)  # fmt: skip

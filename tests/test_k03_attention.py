@@ -1,11 +1,13 @@
 """Tests of kata 03: attention. Oracles: torch.softmax, F.scaled_dot_product_attention with a
-bool attn_mask, plain loops over Eq. 1 of Vaswani et al. in float64, and properties
+bool attn_mask, plain loops over Eq. 1 of Vaswani et al. in float64, einsum, and properties
 (softmax is unchanged by a shift along its dim, even of 1000; masked keys get zero weight).
+Gradients: backward through the learner's output and the oracle's (assert_gradients).
 
 The blanks of scaled_dot_product_attention are graded one at a time: its softmax is the
 reference one, which also records the scores it is given, so blank 03.4's scores and blank
 03.5's masking are read where they enter the softmax, and blank 03.6 is checked against the
-softmax of whatever scores the function built.
+softmax of whatever scores the function built (for the gradients too: the oracle backpropagates
+through the function's own scores, so only blank 03.6's code differs between the two).
 """
 
 import math
@@ -13,7 +15,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
 
 # --- 03.1, 03.2: softmax ----------------------------------------------------------------------
 
@@ -34,13 +36,6 @@ def assert_no_overflow(out, where, seed=None):
              "exp() overflowed, or every exp() of a slice underflowed to 0 and 0/0 followed", where, seed)  # fmt: skip
 
 
-def assert_input_unchanged(x, before, where, seed=None):
-    __tracebackhide__ = True
-    if not torch.equal(x, before):
-        fail("softmax changed its input x in place (`x -= ...`?): the caller's tensor must stay as it was; "
-             "write `x = x - ...` to make a new one", where, seed)  # fmt: skip
-
-
 # Hard rows, softmax over the last dim: huge logits, huge spreads, -inf (masked) entries.
 # Square (and below: square, or dim 0), so that a slip in blank 03.2 (a missing keepdim) does
 # not stop these tests of blank 03.1: they compare the learner's softmax only with itself.
@@ -58,8 +53,7 @@ HARD = torch.tensor(
 def test_03_1_softmax_of_huge_logits_does_not_overflow(kata):
     x = HARD.clone()
     where = call("softmax", x, dim=-1) + "  (rows like [1000, 999, 998, 990] and [-1000, -1001, ...])"
-    out = kata.softmax(x, dim=-1)
-    assert_input_unchanged(x, HARD, where)
+    out = kata.softmax(x, dim=-1)  # an in-place `x -= ...` fails in the guard (support.Guarded)
     assert_tensor(out, shape=HARD.shape, dtype=HARD.dtype, call=where)
     assert_no_overflow(out, where)
     # softmax does not change when a slice is shifted: the same rows with their max already at 0
@@ -84,10 +78,8 @@ def test_03_1_softmax_is_unchanged_by_large_shifts(kata, seed, case):
     torch.manual_seed(seed)
     x = eighths(*shape)
     x_shifted = x + torch.tensor(shift)
-    before = x_shifted.clone()
     where = call("softmax", x_shifted, dim=dim) + f"  (x + shifts of ±1000, constant along dim {dim})"
     out = kata.softmax(x_shifted, dim=dim)
-    assert_input_unchanged(x_shifted, before, where, seed)
     assert_tensor(out, shape=shape, dtype=x.dtype, call=where, seed=seed)
     assert_no_overflow(out, where, seed)
     expected = kata.softmax(x, dim=dim)
@@ -108,6 +100,23 @@ def test_03_2_softmax_matches_torch(kata, seed, case):
     out = kata.softmax(x, dim=dim)
     where = call("softmax", x, dim=dim)
     assert_close(out, torch.softmax(x, dim=dim), call=where, seed=seed)
+
+
+# (shape, dim) and values: random ones, and HARD's rows (huge logits, -inf entries)
+GRADIENT_CASES = [((2, 5), -1, None), ((4, 4), 0, None), ((3, 4, 5), 1, None), ((1, 1), -1, None),
+                  ((4, 4), -1, HARD)]  # fmt: skip
+
+
+@pytest.mark.blank("03.2")
+@pytest.mark.parametrize("seed, case", list(enumerate(GRADIENT_CASES)))
+def test_03_2_softmax_gradients_match_torch(kata, seed, case):
+    shape, dim, values = case
+    torch.manual_seed(seed)
+    leaf = (torch.randn(shape) * 2 if values is None else values.clone()).requires_grad_()
+    copy = leaf.detach().clone().requires_grad_()
+    x = leaf * 1  # not a leaf: an in-place `x -= ...` (blank 03.1) meets the guard, not autograd's leaf error
+    where = call("softmax", x, dim=dim) + ", then backward()"
+    assert_gradients(kata.softmax(x, dim=dim), torch.softmax(copy, dim=dim), {"x": (leaf, copy)}, call=where, seed=seed)
 
 
 # --- 03.3: causal mask ------------------------------------------------------------------------
@@ -142,13 +151,14 @@ ATTENTION_CASES = [
 
 def softmax_spy(monkeypatch, kata) -> list:
     """The kata's softmax becomes the reference one (blanks 03.1-03.2 are not involved), and
-    it records each tensor it is given: the scores, as blanks 03.4 and 03.5 built them."""
+    it records each tensor it is given: the scores, as blanks 03.4 and 03.5 built them, as
+    (a copy, the tensor itself: in the autograd graph from q and k)."""
     with_reference(monkeypatch, kata, "softmax")
     reference_softmax = kata.softmax
     seen = []
 
     def softmax(x, dim=-1):
-        seen.append(x.detach().clone())
+        seen.append((x.detach().clone(), x))
         return reference_softmax(x, dim)
 
     monkeypatch.setattr(kata, "softmax", softmax)
@@ -159,7 +169,18 @@ def attend(kata, seen, q, k, v, mask=None):
     """(out, weights, the scores given to softmax or None if softmax was not called)."""
     seen.clear()
     out, weights = kata.scaled_dot_product_attention(q, k, v, mask)
-    return out, weights, (seen[-1] if seen else None)
+    return out, weights, (seen[-1][0] if seen else None)
+
+
+def live_scores(kata, seen, q, k, v, mask=None):
+    """The scores this call gives softmax, in the autograd graph from q and k; None if softmax is not called."""
+    attend(kata, seen, q, k, v, mask)
+    return seen[-1][1] if seen else None
+
+
+def leaves(*tensors):
+    """Copies that require gradients: the learner's inputs, and the oracle's own."""
+    return [t.detach().clone().requires_grad_() for t in tensors]
 
 
 def qkv(lead, Tq, Tk, D, Dv):
@@ -205,6 +226,25 @@ def test_03_4_scores_scaled_by_sqrt_d(kata, monkeypatch, seed, case):
         assert_close(weights, torch.softmax(expected, dim=-1), call=where, seed=seed, name="weights")
 
 
+@pytest.mark.blank("03.4")
+@pytest.mark.parametrize("seed, case", list(enumerate(ATTENTION_CASES[:4])))
+def test_03_4_scores_gradients_match_einsum(kata, monkeypatch, seed, case):
+    D = case[3]
+    seen = softmax_spy(monkeypatch, kata)
+    torch.manual_seed(seed)
+    q, k, v = leaves(*qkv(*case))
+    q_o, k_o, v_o = leaves(q, k, v)
+    where = call("scaled_dot_product_attention", q, k, v) + ", then backward()"
+    scores = live_scores(kata, seen, q, k, v)
+    if scores is not None:  # backward from the scores, as given to softmax, to q and k
+        expected = torch.einsum("...id,...jd->...ij", q_o, k_o) / math.sqrt(D)
+        assert_gradients(scores, expected, {"q": (q, q_o), "k": (k, k_o)}, call=where, seed=seed)
+    else:  # blank 03.6 does not call softmax: backward from the output
+        out, _ = kata.scaled_dot_product_attention(q, k, v)
+        expected = F.scaled_dot_product_attention(q_o, k_o, v_o)
+        assert_gradients(out, expected, {"q": (q, q_o), "k": (k, k_o), "v": (v, v_o)}, call=where, seed=seed)
+
+
 def padding(lengths, Tk):
     """(B, Tk) bool: key j of sequence b is real (True) when j < lengths[b]."""
     return torch.arange(Tk)[None, :] < torch.tensor(lengths)[:, None]
@@ -237,29 +277,72 @@ def mask_cases():
 MASK_CASES = mask_cases()
 
 
+LARGE_NEGATIVE = -1e4  # a fill at or below it gets weight 0: exp(-1e4) underflows even in float64
+
+
+def why_not_hidden(score: float, weight: float) -> str:
+    if math.isnan(score):
+        return "NaN spreads: the softmax of a row holding a NaN is NaN everywhere"
+    if score == math.inf:
+        return "+inf takes all the weight (and inf - inf is NaN): the fill must be negative"
+    if weight > 0:
+        return f"exp({score:.4g} - max) is not 0: the key keeps weight {weight:.3g} after the softmax"
+    return f"{score:.4g} hides the key here, but not once the scores grow: use -inf, or at most -1e4 (-1e9 is common)"
+
+
 @pytest.mark.blank("03.5")
 @pytest.mark.parametrize("case", MASK_CASES, ids=[c[0] for c in MASK_CASES])
 def test_03_5_masked_keys_get_zero_weight(kata, monkeypatch, case):
     name, (q, k, v, mask) = case[0], (t.clone() for t in case[1:])
     seen = softmax_spy(monkeypatch, kata)
     _, unmasked_weights, unmasked = attend(kata, seen, q, k, v)
-    _, weights, scores = attend(kata, seen, q, k, v, mask)
+    out, weights, scores = attend(kata, seen, q, k, v, mask)
     where = call("scaled_dot_product_attention", q, k, v, mask=mask) + f"  (mask: {name})"
     if scores is None or unmasked is None:  # blank 03.6 does not call softmax: judge by the weights
         kept = unmasked_weights * mask
-        assert_close(weights, kept / kept.sum(dim=-1, keepdim=True), call=where, seed=MASK_SEED, name="weights")
+        expected = kept / kept.sum(dim=-1, keepdim=True)
+        assert_close(weights, expected, call=where, seed=MASK_SEED, name="weights")
+        assert_close(out, weighted_sum_by_loop(expected, v).float(), call=where, seed=MASK_SEED, name="out")
         return
     allowed = mask.expand_as(unmasked)
     assert_tensor(scores, shape=unmasked.shape, call=where, seed=MASK_SEED, name="masked scores")
-    assert_close(scores.where(allowed, 0.0), unmasked.where(allowed, 0.0), call=where, seed=MASK_SEED,
-                 name="scores where the mask is True (they must stay as they were)")  # fmt: skip
-    weight = torch.softmax(scores, dim=-1)
-    hidden = ~allowed & (weight > 0)
-    if hidden.any():
-        i = tuple(int(n) for n in hidden.nonzero()[0])
-        fail(f"scores where the mask is False must become -inf, so they get zero weight after the softmax: "
-             f"at index {i} (mask False) the score is {scores[i].item():.4g}, its weight {weight[i].item():.3g} "
-             f"({int(hidden.sum())} such entries)", where, MASK_SEED)  # fmt: skip
+    changed = allowed & ~((scores - unmasked).abs() <= 1e-5 + 1e-4 * unmasked.abs())  # NaN counts as changed
+    if changed.any():
+        i = tuple(int(n) for n in changed.nonzero()[0])
+        inverted = scores[i].item() <= LARGE_NEGATIVE
+        fail(f"the scores where the mask is True must stay as they were: at index {i} (mask True) the score is "
+             f"{scores[i].item():.4g}, expected {unmasked[i].item():.4g} ({int(changed.sum())} such entries)"
+             + (": the mask is True where attending is allowed, so fill where it is False (~mask)" if inverted else ""),
+             where, MASK_SEED)  # fmt: skip
+    not_hidden = ~allowed & ~(scores <= LARGE_NEGATIVE)  # NaN counts as not hidden
+    if not_hidden.any():
+        i = tuple(int(n) for n in not_hidden.nonzero()[0])
+        weight = torch.softmax(scores, dim=-1)[i].item()
+        fail(f"the scores where the mask is False must become -inf (or a large negative number such as -1e9), "
+             f"so they get zero weight after the softmax: at index {i} (mask False) the score is "
+             f"{scores[i].item():.4g}: {why_not_hidden(scores[i].item(), weight)} "
+             f"({int(not_hidden.sum())} such entries)", where, MASK_SEED)  # fmt: skip
+
+
+@pytest.mark.blank("03.5")
+@pytest.mark.parametrize("case", MASK_CASES[:4], ids=[c[0] for c in MASK_CASES[:4]])
+def test_03_5_masked_weights_gradients_match_torch(kata, monkeypatch, case):
+    """Backward from the softmax of the masked scores to q and k. The oracle: torch's masked_fill
+    and softmax on the function's own unmasked scores (its blank 03.4), so only 03.5 is graded."""
+    name, mask = case[0], case[4].clone()
+    q, k, v = leaves(*case[1:4])
+    seen = softmax_spy(monkeypatch, kata)
+    where = call("scaled_dot_product_attention", q, k, v, mask=mask) + f"  (mask: {name}), then backward()"
+    unmasked, masked = live_scores(kata, seen, q, k, v), live_scores(kata, seen, q, k, v, mask)
+    if unmasked is not None and masked is not None:
+        expected = torch.softmax(unmasked.masked_fill(~mask, -math.inf), dim=-1)
+        assert_gradients(torch.softmax(masked, dim=-1), expected, {"q": (q, q), "k": (k, k)}, call=where,
+                         seed=MASK_SEED)  # fmt: skip
+    else:  # blank 03.6 does not call softmax: backward from the output, against torch
+        q_o, k_o, v_o = leaves(q, k, v)
+        out, _ = kata.scaled_dot_product_attention(q, k, v, mask)
+        expected = F.scaled_dot_product_attention(q_o, k_o, v_o, attn_mask=mask)
+        assert_gradients(out, expected, {"q": (q, q_o), "k": (k, k_o), "v": (v, v_o)}, call=where, seed=MASK_SEED)
 
 
 def weighted_sum_by_loop(weights, v):
@@ -292,3 +375,28 @@ def test_03_6_softmax_over_keys_then_weighted_values(kata, monkeypatch, seed, ca
         expected_out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     assert_close(weights, expected_weights, call=where, seed=seed, name="weights")
     assert_close(out, expected_out, call=where, seed=seed, name="out")
+
+
+@pytest.mark.blank("03.6")
+@pytest.mark.parametrize("seed, case", list(enumerate(ATTENTION_CASES[:3] + [c[1:] for c in MASK_CASES[:3]])))
+def test_03_6_attention_gradients_match_torch(kata, monkeypatch, seed, case):
+    """Backward from out to q, k and v. The oracle: torch.softmax and a matmul on the scores the
+    function itself gives softmax (a second call, for a graph of its own), so blanks 03.4 and
+    03.5 are the same on both sides; without those scores, F.scaled_dot_product_attention."""
+    if len(case) == 5:
+        torch.manual_seed(seed)
+        (q, k, v), mask = leaves(*qkv(*case)), None
+    else:
+        (q, k, v), mask, seed = leaves(*case[:3]), case[3].clone(), MASK_SEED
+    seen = softmax_spy(monkeypatch, kata)
+    where = call("scaled_dot_product_attention", q, k, v, **({} if mask is None else {"mask": mask}))
+    where += ", then backward()"
+    out, _ = kata.scaled_dot_product_attention(q, k, v, mask)
+    scores = live_scores(kata, seen, q, k, v, mask)
+    if scores is not None and scores.shape == (*q.shape[:-2], q.shape[-2], k.shape[-2]):
+        expected, inputs = torch.softmax(scores, dim=-1) @ v, {"q": (q, q), "k": (k, k), "v": (v, v)}
+    else:
+        q_o, k_o, v_o = leaves(q, k, v)
+        expected = F.scaled_dot_product_attention(q_o, k_o, v_o, attn_mask=mask)
+        inputs = {"q": (q, q_o), "k": (k, k_o), "v": (v, v_o)}
+    assert_gradients(out, expected, inputs, call=where, seed=seed)

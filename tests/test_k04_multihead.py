@@ -1,14 +1,17 @@
 """Tests of kata 04: multi-head attention.
 
 Oracles: plain loops over the heads (split_heads, merge_heads), the projections written out
-(x Wᵀ + b, cut per head), and torch.nn.MultiheadAttention with its weights copied from the
-kata's q/k/v/out projections. A spy on scaled_dot_product_attention lets the tests of 04.3 and
-04.4 grade what reaches the attention, so a mistake in 04.5 does not fail them.
+(x Wᵀ + b, cut per head), and torch's multi-head attention (F.multi_head_attention_forward, what
+torch.nn.MultiheadAttention runs) with the kata's q/k/v/out weights. Gradients: backward through
+the learner's output and the oracle's, the oracle with its own copies of the weights
+(assert_gradients). A spy on scaled_dot_product_attention lets the tests of 04.3 and 04.4 grade
+what reaches the attention, so a mistake in 04.5 does not fail them.
 """
 
 import pytest
 import torch
-from support import assert_close, assert_tensor, call, fail, with_reference
+import torch.nn.functional as F
+from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
 
 
 def split_by_loop(x, H):
@@ -31,6 +34,21 @@ def test_04_1_split_heads(kata, B, T, D, H):
     assert_close(out, split_by_loop(x, H), call=where, seed=T)
 
 
+def leaves(*tensors):
+    """Copies that require gradients: the learner's inputs, and the oracle's own."""
+    return [t.detach().clone().requires_grad_() for t in tensors]
+
+
+@pytest.mark.blank("04.1")
+@pytest.mark.parametrize("B, T, D, H", [(2, 3, 8, 2), (1, 5, 12, 3)])
+def test_04_1_split_heads_gradients_match_loop(kata, B, T, D, H):
+    torch.manual_seed(T)
+    x = torch.randn(B, T, D)
+    x, x_o = leaves(x, x)
+    where = call("split_heads", x, H) + ", then backward()"
+    assert_gradients(kata.split_heads(x, H), split_by_loop(x_o, H), {"x": (x, x_o)}, call=where, seed=T)
+
+
 @pytest.mark.blank("04.2")
 @pytest.mark.parametrize("B, H, T, Dh", [(2, 2, 3, 4), (1, 3, 5, 2), (3, 4, 1, 2), (2, 1, 4, 6), (2, 8, 7, 1)])
 def test_04_2_merge_heads(kata, B, H, T, Dh):
@@ -40,6 +58,16 @@ def test_04_2_merge_heads(kata, B, H, T, Dh):
     where = call("merge_heads", x)
     assert_tensor(out, shape=(B, T, H * Dh), call=where, seed=T)
     assert_close(out, merge_by_loop(x), call=where, seed=T)
+
+
+@pytest.mark.blank("04.2")
+@pytest.mark.parametrize("B, H, T, Dh", [(2, 2, 3, 4), (1, 3, 5, 2)])
+def test_04_2_merge_heads_gradients_match_loop(kata, B, H, T, Dh):
+    torch.manual_seed(T)
+    x = torch.randn(B, H, T, Dh)
+    x, x_o = leaves(x, x)
+    where = call("merge_heads", x) + ", then backward()"
+    assert_gradients(kata.merge_heads(x), merge_by_loop(x_o), {"x": (x, x_o)}, call=where, seed=T)
 
 
 # --- MultiHeadAttention ---------------------------------------------------------------------
@@ -81,40 +109,32 @@ def spy_on_attention(monkeypatch, kata) -> AttentionSpy:
     return spy
 
 
-def torch_mha(mha) -> torch.nn.MultiheadAttention:
-    """torch's own multi-head attention, with the kata module's weights."""
-    D, Dc = mha.q_proj.out_features, mha.k_proj.in_features
-    oracle = torch.nn.MultiheadAttention(D, mha.n_heads, batch_first=True, kdim=Dc, vdim=Dc)
-    with torch.no_grad():
-        q, k, v = mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight
-        if oracle._qkv_same_embed_dim:
-            oracle.in_proj_weight.copy_(torch.cat([q, k, v]))
-        else:
-            oracle.q_proj_weight.copy_(q)
-            oracle.k_proj_weight.copy_(k)
-            oracle.v_proj_weight.copy_(v)
-        oracle.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
-        oracle.out_proj.weight.copy_(mha.out_proj.weight)
-        oracle.out_proj.bias.copy_(mha.out_proj.bias)
-    return oracle
-
-
 def broadcast_mask(mask, B, Tq, Tk):
     """The kata's rule: a mask broadcasts to (B, Tq, Tk), lined up from the right."""
     return mask.expand(B, Tq, Tk)
 
 
-def expected_output(mha, x, context, mask):
-    """nn.MultiheadAttention's answer. Its attn_mask is True where attending is NOT allowed, and
-    (B*H, Tq, Tk) when it differs between sequences: batch b's mask repeated for each head."""
+def torch_attention(p, x, context, mask, H):
+    """torch's multi-head attention (F.multi_head_attention_forward, what nn.MultiheadAttention runs)
+    with the weights p: {the kata's parameter name: tensor}. Its attn_mask is True where attending
+    is NOT allowed, and (B*H, Tq, Tk) when it differs between sequences: batch b's mask repeated
+    for each head."""
     c = x if context is None else context
-    B, Tq, Tk = x.shape[0], x.shape[1], c.shape[1]
-    masks = {}
-    if mask is not None:
-        masks["attn_mask"] = (~broadcast_mask(mask, B, Tq, Tk)).repeat_interleave(mha.n_heads, dim=0)
+    B, Tq, Tk, D = x.shape[0], x.shape[1], c.shape[1], x.shape[2]
+    attn_mask = None if mask is None else (~broadcast_mask(mask, B, Tq, Tk)).repeat_interleave(H, dim=0)
+    x, c = x.transpose(0, 1), c.transpose(0, 1)  # (T, B, D): its layout
+    out, _ = F.multi_head_attention_forward(
+        x, c, c, D, H, None, torch.cat([p["q_proj.bias"], p["k_proj.bias"], p["v_proj.bias"]]), None, None, False,
+        0.0, p["out_proj.weight"], p["out_proj.bias"], training=False, need_weights=False, attn_mask=attn_mask,
+        use_separate_proj_weight=True, q_proj_weight=p["q_proj.weight"], k_proj_weight=p["k_proj.weight"],
+        v_proj_weight=p["v_proj.weight"])  # fmt: skip
+    return out.transpose(0, 1)  # (B, Tq, D)
+
+
+def expected_output(mha, x, context, mask):
+    """torch's answer, with the kata module's weights."""
     with torch.no_grad():
-        out, _ = torch_mha(mha)(x, c, c, need_weights=False, **masks)
-    return out
+        return torch_attention(dict(mha.named_parameters()), x, context, mask, mha.n_heads)
 
 
 # The mask shapes a caller gives (all broadcast to (B, Tq, Tk)):
@@ -181,6 +201,45 @@ def test_04_3_projections(kata, monkeypatch, B, Tq, Tk, D, Dc, H):
     for name, got, proj, source in [("q", q, mha.q_proj, x), ("k", k, mha.k_proj, c), ("v", v, mha.v_proj, c)]:
         expected = split_by_loop(source @ proj.weight.T + proj.bias, H).detach()
         assert_close(got, expected, call=where, seed=seed, name=f"the {name} given to attention (after split_heads)")
+
+
+def own_weights(module):
+    """{name: a copy of each parameter}: leaves of the oracle's own, with the module's values."""
+    return {name: p.detach().clone().requires_grad_() for name, p in module.named_parameters()}
+
+
+def projections_by_loop(p, x, context, H):
+    """q, k, v as attention should get them, flattened and joined: x Wᵀ + b, cut per head."""
+    c = x if context is None else context
+    qkv = [split_by_loop(source @ p[f"{n}_proj.weight"].T + p[f"{n}_proj.bias"], H)
+           for n, source in [("q", x), ("k", c), ("v", c)]]  # fmt: skip
+    return torch.cat([t.flatten() for t in qkv])
+
+
+@pytest.mark.blank("04.3")
+@pytest.mark.parametrize("B, Tq, Tk, D, Dc, H", [PROJECTION_CASES[0], PROJECTION_CASES[3]])
+def test_04_3_projection_gradients_match_loop(kata, monkeypatch, B, Tq, Tk, D, Dc, H):
+    """Backward from q, k, v as they reach attention to x, the context and the projections' weights."""
+    with_reference(monkeypatch, kata, "split_heads", "merge_heads")
+    spy = spy_on_attention(monkeypatch, kata)
+    mha, x, context, Tk, _, seed = seeded_case(kata, B, Tq, Tk, D, Dc, H)
+    (x, x_o), weights = leaves(x, x), own_weights(mha)
+    inputs = {"x": (x, x_o), **{f"self.{n}": (p, weights[n]) for n, p in mha.named_parameters()}}
+    if context is not None:
+        context, context_o = leaves(context, context)
+        inputs["context"] = (context, context_o)
+    where = module_call(D, H, Dc, x, context) + ", then backward()"
+    spy.where, spy.seed = where, seed
+    out = mha(x, context)
+    if spy.calls:
+        q, k, v, _ = spy.calls[0]
+        actual = torch.cat([t.flatten() for t in (q, k, v)])  # q, k, v given to attention, joined
+        inputs = {n: pair for n, pair in inputs.items() if not n.startswith("self.out_proj")}
+        expected = projections_by_loop(weights, x_o, None if context is None else context_o, H)
+    else:  # attention done some other way: backward from the whole output
+        expected = torch_attention(weights, x_o, None if context is None else context_o, None, H)
+        actual = out
+    assert_gradients(actual, expected, inputs, call=where, seed=seed)
 
 
 # (kind, B, Tq, Tk, D, Dc, H). A head dimension put in the wrong place can still broadcast when
@@ -260,15 +319,27 @@ def test_04_5_matches_torch_multihead_attention(kata, monkeypatch, kind, B, Tq, 
     assert_close(out, expected, call=where, seed=seed, name="output (compared with torch.nn.MultiheadAttention)")
 
 
+# (kind, B, Tq, Tk, D, Dc, H)
+GRADIENT_CASES = [
+    (None, 2, 5, None, 8, None, 2),  # self-attention: x feeds q, k and v
+    ("padding", 3, 4, 6, 8, 6, 2),  # cross-attention, the context padded
+    ("causal", 2, 3, None, 6, None, 3),
+]
+
+
 @pytest.mark.blank("04.5")
-def test_04_5_gradients_reach_every_parameter(kata, monkeypatch):
+@pytest.mark.parametrize("kind, B, Tq, Tk, D, Dc, H", GRADIENT_CASES)
+def test_04_5_gradients_match_torch_multihead_attention(kata, monkeypatch, kind, B, Tq, Tk, D, Dc, H):
     with_reference(monkeypatch, kata, "split_heads", "merge_heads")
-    torch.manual_seed(5)
-    mha = kata.MultiHeadAttention(8, 2, context_dim=6)
-    x, context = torch.randn(2, 3, 8), torch.randn(2, 4, 6)
-    out = mha(x, context)
-    assert_tensor(out, shape=(2, 3, 8), call=module_call(8, 2, 6, x, context), seed=5)
-    out.square().sum().backward()
-    for name, p in mha.named_parameters():
-        if p.grad is None or not p.grad.abs().sum() > 0:
-            fail(f"no gradient reached {name}: is it used in forward?", module_call(8, 2, 6, x, context), 5)
+    mha, x, context, Tk, gen, seed = seeded_case(kata, B, Tq, Tk, D, Dc, H)
+    mask = None if kind is None else make_mask(kind, B, Tq, Tk, gen)
+    (x, x_o), weights = leaves(x, x), own_weights(mha)
+    inputs = {"x": (x, x_o), **{f"self.{n}": (p, weights[n]) for n, p in mha.named_parameters()}}
+    context_o = None
+    if context is not None:
+        context, context_o = leaves(context, context)
+        inputs["context"] = (context, context_o)
+    where = module_call(D, H, Dc, x, context, mask) + (f"    ({kind} mask {MASK_SHAPES[kind]})" if kind else "")
+    out = mha(x, context, mask=mask)
+    expected = torch_attention(weights, x_o, context_o, mask, H)
+    assert_gradients(out, expected, inputs, call=where + ", then backward()", seed=seed)

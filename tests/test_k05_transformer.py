@@ -3,15 +3,19 @@
 Oracles: torch.nn.LayerNorm (with the kata's weight and bias copied in), the feed-forward
 network and the pre-norm block written out in the test (F.layer_norm, the erf form of GELU),
 a plain loop for the masked mean, and, for the text encoder, each caption encoded alone
-without its padding: padding must change nothing.
+without its padding: padding must change nothing. Gradients: backward through the learner's
+output and the oracle's, the oracle with its own copies of the weights (assert_gradients);
+for the block and the encoder the oracle is the spec written out here, run on a deep copy
+(its attention is kata 04's, a given part).
 """
 
+import copy
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
 
 # --- LayerNorm --------------------------------------------------------------------------------
 
@@ -51,6 +55,30 @@ def test_05_1_normalises_each_vector(kata, seed, case):
     assert_close(out, expected, call=where, seed=seed, name="output (compared with torch.nn.LayerNorm)")
 
 
+def leaves(*tensors):
+    """Copies that require gradients: the learner's inputs, and the oracle's own."""
+    return [t.detach().clone().requires_grad_() for t in tensors]
+
+
+def parameter_pairs(module, oracle):
+    """{"self.name": (the module's parameter, the oracle's)}, matched by name."""
+    theirs = dict(oracle.named_parameters())
+    return {f"self.{name}": (p, theirs[name]) for name, p in module.named_parameters()}
+
+
+@pytest.mark.blank("05.1")
+@pytest.mark.parametrize("seed, case", list(enumerate(LAYERNORM_CASES)))
+def test_05_1_layer_norm_gradients_match_torch(kata, seed, case):
+    shape, scale, offset, eps = case  # weight 1, bias 0: their gradients are blank 05.2's
+    D = shape[-1]
+    torch.manual_seed(seed)
+    ln = kata.LayerNorm(D, eps=eps)
+    x = torch.randn(shape) * scale + offset
+    x, x_o = leaves(x, x)
+    where = call(f"LayerNorm({D}, eps={eps:g})", x) + "    (weight 1, bias 0), then backward()"
+    assert_gradients(ln(x), torch.nn.LayerNorm(D, eps=eps)(x_o), {"x": (x, x_o)}, call=where, seed=seed)
+
+
 @pytest.mark.blank("05.2")
 @pytest.mark.parametrize("seed, case", list(enumerate(LAYERNORM_CASES[:5])))
 def test_05_2_scales_and_shifts(kata, seed, case):
@@ -75,14 +103,20 @@ def test_05_2_scales_and_shifts(kata, seed, case):
 
 
 @pytest.mark.blank("05.2")
-def test_05_2_weight_and_bias_learn(kata):
-    torch.manual_seed(3)
-    ln = kata.LayerNorm(4)
-    x = torch.randn(2, 3, 4)
-    ln(x).square().sum().backward()
-    for name, p in ln.named_parameters():
-        if p.grad is None or not p.grad.abs().sum() > 0:
-            fail(f"no gradient reached {name}: is it used in forward?", call("LayerNorm(4)", x), 3)
+@pytest.mark.parametrize("seed, case", list(enumerate(LAYERNORM_CASES[:5])))
+def test_05_2_layer_norm_gradients_match_torch(kata, seed, case):
+    shape, scale, offset, eps = case
+    D = shape[-1]
+    torch.manual_seed(seed)
+    ln = kata.LayerNorm(D, eps=eps)
+    with torch.no_grad():
+        ln.weight.copy_(torch.randn(D))
+        ln.bias.copy_(torch.randn(D))
+    x = torch.randn(shape) * scale + offset
+    x, x_o = leaves(x, x)
+    oracle = torch_layer_norm(ln, D)
+    where = call(f"LayerNorm({D}, eps={eps:g})", x) + "    (weight and bias random), then backward()"
+    assert_gradients(ln(x), oracle(x_o), {"x": (x, x_o), **parameter_pairs(ln, oracle)}, call=where, seed=seed)
 
 
 # --- FeedForward ------------------------------------------------------------------------------
@@ -107,6 +141,27 @@ def test_05_3_feed_forward(kata, seed, case):
     assert_close(out, expected, call=where, seed=seed, name="output (fc2(GELU(fc1(x))))")
 
 
+def torch_feed_forward(ff):
+    """fc1, nn.GELU() (the erf form), fc2: torch's modules, with the kata module's weights."""
+    oracle = torch.nn.ModuleDict({"fc1": torch.nn.Linear(ff.fc1.in_features, ff.fc1.out_features),
+                                  "fc2": torch.nn.Linear(ff.fc2.in_features, ff.fc2.out_features)})  # fmt: skip
+    oracle.load_state_dict({name: p.detach() for name, p in ff.named_parameters()})
+    return oracle, lambda x: oracle.fc2(torch.nn.GELU()(oracle.fc1(x)))
+
+
+@pytest.mark.blank("05.3")
+@pytest.mark.parametrize("seed, case", list(enumerate([(2, 3, 8, 32), (1, 1, 4, 6)])))
+def test_05_3_feed_forward_gradients_match_torch(kata, seed, case):
+    B, T, D, hidden = case
+    torch.manual_seed(seed)
+    ff = kata.FeedForward(D, hidden)
+    x = torch.randn(B, T, D) * 2
+    x, x_o = leaves(x, x)
+    oracle, forward = torch_feed_forward(ff)
+    where = call(f"FeedForward({D}, {hidden})", x) + ", then backward()"
+    assert_gradients(ff(x), forward(x_o), {"x": (x, x_o), **parameter_pairs(ff, oracle)}, call=where, seed=seed)
+
+
 # --- TransformerBlock -------------------------------------------------------------------------
 
 
@@ -122,10 +177,15 @@ def layer_norm(ln, x):
     return F.layer_norm(x, ln.weight.shape, ln.weight, ln.bias, ln.eps)
 
 
+def feed_forward(ff, x):
+    return F.linear(gelu(F.linear(x, ff.fc1.weight, ff.fc1.bias)), ff.fc2.weight, ff.fc2.bias)
+
+
 def block_by_spec(block, x, mask):
-    """Pre-norm (Xiong et al. 2020): x + attn(ln1(x)), then x + ff(ln2(x))."""
+    """Pre-norm (Xiong et al. 2020): x + attn(ln1(x)), then x + ff(ln2(x)). Of the block's parts it
+    runs only the attention (kata 04's); the norms and the feed-forward are written out."""
     x = x + block.attn(layer_norm(block.ln1, x), mask=mask)
-    return x + block.ff(layer_norm(block.ln2, x))
+    return x + feed_forward(block.ff, layer_norm(block.ln2, x))
 
 
 def padding_mask(B, T, gen):
@@ -166,19 +226,22 @@ def test_05_4_pre_norm_residual_block(kata, monkeypatch, seed, case):
 
 
 @pytest.mark.blank("05.4")
-def test_05_4_gradients_reach_every_parameter(kata, monkeypatch):
+@pytest.mark.parametrize("seed, case", list(enumerate(BLOCK_CASES[:4])))
+def test_05_4_block_gradients_match_spec(kata, monkeypatch, seed, case):
     with_reference(monkeypatch, kata, "LayerNorm", "FeedForward")
-    torch.manual_seed(4)
-    block = kata.TransformerBlock(8, 2)
+    B, T, D, H, kind = case
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    block = kata.TransformerBlock(D, H)
     randomise_norms(block)
-    x = torch.randn(2, 3, 8, requires_grad=True)
-    where = call("TransformerBlock(8, 2)", x) + ", then backward()"
-    out = block(x)
-    assert_tensor(out, shape=(2, 3, 8), call=where, seed=4)
-    out.square().sum().backward()
-    for name, p in [("the input x", x), *block.named_parameters()]:
-        if p.grad is None or not p.grad.abs().sum() > 0:
-            fail(f"no gradient reached {name}: is it used in forward?", where, 4)
+    oracle = copy.deepcopy(block)  # the same weights, leaves of its own
+    x = torch.randn(B, T, D)
+    x, x_o = leaves(x, x)
+    mask = {None: None, "padding": padding_mask(B, T, gen), "causal": torch.ones(T, T, dtype=torch.bool).tril()}[kind]
+    where = call(f"TransformerBlock({D}, {H})", x, **({"mask": mask} if mask is not None else {}))
+    where += (f"    ({kind} mask)" if kind else "") + ", then backward()"
+    inputs = {"x": (x, x_o), **parameter_pairs(block, oracle)}
+    assert_gradients(block(x, mask=mask), block_by_spec(oracle, x_o, mask), inputs, call=where, seed=seed)
 
 
 # --- masked mean --------------------------------------------------------------------------
@@ -202,6 +265,16 @@ def test_05_5_masked_mean(kata, seed, case):
     where = call("masked_mean", x, mask)
     assert_tensor(out, shape=(B, D), dtype=x.dtype, call=where, seed=seed)
     assert_close(out, masked_mean_by_loop(x, mask), call=where, seed=seed)
+
+
+@pytest.mark.blank("05.5")
+def test_05_5_masked_mean_gradients_match_loop(kata):
+    torch.manual_seed(5)
+    x = torch.randn(3, 4, 2)
+    x, x_o = leaves(x, x)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True], [False, True, False, True]])
+    where = call("masked_mean", x, mask) + ", then backward()"
+    assert_gradients(kata.masked_mean(x, mask), masked_mean_by_loop(x_o, mask), {"x": (x, x_o)}, call=where, seed=5)
 
 
 # --- TextEncoder ------------------------------------------------------------------------------
@@ -232,6 +305,18 @@ def captions(B, lengths, T, config, gen):
 def encoder_call(c, tokens):
     config = f"TextEncoderConfig(dim={c.dim}, n_heads={c.n_heads}, n_layers={c.n_layers}, pad_id={c.pad_id})"
     return call(f"TextEncoder({config})", tokens)
+
+
+def encoder_by_spec(encoder, tokens):
+    """Embed (× √D, kata 02), add positions, the blocks (block_by_spec) with a key padding mask
+    (B, 1, T), the final LayerNorm; pooled: the mean over the real tokens. Runs none of kata 05's modules."""
+    mask = tokens != encoder.config.pad_id
+    x = F.embedding(tokens, encoder.embed.weight) * math.sqrt(encoder.config.dim)
+    x = x + encoder.positions.weight[: tokens.shape[1]]
+    for block in encoder.blocks:
+        x = block_by_spec(block, x, mask[:, None, :])
+    x = layer_norm(encoder.ln_final, x)
+    return x, masked_mean_by_loop(x, mask)
 
 
 # (lengths, T, pad_id): B == T in the second case, where a (B, T) mask would broadcast as a (Tq, Tk) one
@@ -282,27 +367,27 @@ def test_05_6_encoder_embeds_runs_blocks_and_norms(kata, monkeypatch, seed, case
     features, pooled = out
     assert_tensor(features, shape=(len(lengths), T, config.dim), call=where, seed=seed, name="features")
     assert_tensor(pooled, shape=(len(lengths), config.dim), call=where, seed=seed, name="pooled")
-    with torch.no_grad():  # the spec: embed, add positions, blocks with a key padding mask, final norm
-        mask = tokens != pad_id
-        x = encoder.embed(tokens) + encoder.positions.weight[:T]
-        for block in encoder.blocks:
-            x = block(x, mask=mask[:, None, :])
-        expected = layer_norm(encoder.ln_final, x)
+    with torch.no_grad():
+        expected, expected_pooled = encoder_by_spec(encoder, tokens)
     name = "features (embed + positions, the blocks with the padding mask, final LayerNorm)"
     assert_close(features, expected, call=where, seed=seed, name=name)
-    assert_close(pooled, masked_mean_by_loop(expected, mask), call=where, seed=seed, name="pooled")
+    assert_close(pooled, expected_pooled, call=where, seed=seed, name="pooled")
 
 
 @pytest.mark.blank("05.6")
-def test_05_6_gradients_reach_every_parameter(kata, monkeypatch):
-    encoder, config = small_encoder(kata, monkeypatch, 7)
-    tokens = captions(2, [3, 5], 5, config, torch.Generator().manual_seed(7))
-    where = encoder_call(config, tokens) + ", then backward()"
-    features, pooled = encoder(tokens)
-    (features.square().sum() + pooled.square().sum()).backward()
-    for name, p in encoder.named_parameters():
-        if p.grad is None:
-            fail(f"no gradient reached {name}: is it used in forward?", where, 7)
+@pytest.mark.parametrize("seed, case", [(7, ([3, 5], 5, 0)), (8, ([2, 2, 1], 3, 2))])
+def test_05_6_encoder_gradients_match_spec(kata, monkeypatch, seed, case):
+    lengths, T, pad_id = case
+    encoder, config = small_encoder(kata, monkeypatch, seed, pad_id=pad_id)
+    oracle = copy.deepcopy(encoder)  # the same weights, leaves of its own
+    tokens = captions(len(lengths), lengths, T, config, torch.Generator().manual_seed(seed))
+    where = encoder_call(config, tokens) + ", then backward() from features and pooled"
+    out = encoder(tokens)
+    if not isinstance(out, tuple) or len(out) != 2:
+        fail(f"TextEncoder should return (features, pooled), but it returned a {type(out).__name__}", where, seed)
+    joined = torch.cat([t.flatten() for t in out])
+    expected = torch.cat([t.flatten() for t in encoder_by_spec(oracle, tokens)])
+    assert_gradients(joined, expected, parameter_pairs(encoder, oracle), call=where, seed=seed)
 
 
 @pytest.mark.blank("05.6")

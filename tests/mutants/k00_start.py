@@ -5,6 +5,7 @@ MUTANTS = {
         "new dimension at the end": "return image.unsqueeze(-1)",
         "new dimension in the middle": "return image.unsqueeze(1)",
         "flattens the image": "return image.reshape(1, -1)",
+        "unsqueeze_ in place: changes the caller's image": "return image.unsqueeze_(0)",
     },
     "00.2": {
         "no reshape: (C,) lines up with W": "return (images - mean) / std",
@@ -22,6 +23,13 @@ MUTANTS = {
             mean = mean.view(1, -1, 1, 1)
             std = std.view(1, -1, 1, 1)
             return images - mean / std
+        """,
+        "standardises in place: changes the caller's images": """
+            mean = mean.view(1, -1, 1, 1)
+            std = std.view(1, -1, 1, 1)
+            images -= mean
+            images /= std
+            return images
         """,
     },
     "00.3": {

@@ -46,5 +46,9 @@ MUTANTS = {
         "rows by batch size, not by length": "return x + self.weight[: x.shape[0]]",
         "replaces x instead of adding to it": "return self.weight[:T].expand_as(x)",
         "detached table: positions never learn": "return x + self.weight[:T].detach()",
+        "adds in place: changes the caller's x": """
+            x += self.weight[:T]
+            return x
+        """,
     },
 }

@@ -1,9 +1,10 @@
 """Plausible wrong answers for kata 03: each must fail the tests of its blank (the self-check runs them).
 
 Not mutants, because they are right: torch.softmax inside 03.6; masked_fill or torch.where in
-03.5; a finite fill such as -1e9 or torch.finfo(dtype).min in 03.5 (its weight is exactly 0 in
-float32, as long as a row keeps one key, which the mask convention promises); einsum or
-matmul in 03.4; x.max(...).values in 03.1.
+03.5; a finite fill such as -1e9, -1e4 or torch.finfo(dtype).min in 03.5 (its weight is exactly
+0 in float32, as long as a row keeps one key, which the mask convention promises); einsum or
+matmul in 03.4; x.max(...).values in 03.1 (detached or not: softmax ignores the shift);
+x.exp_() on 03.1's new x in 03.2 (no tensor autograd saved is changed after).
 """
 
 MUTANTS = {
@@ -31,6 +32,15 @@ MUTANTS = {
         """,
         "log-softmax": "return x - x.exp().sum(dim=dim, keepdim=True).log()",
         "forgets to exponentiate": "return x / x.sum(dim=dim, keepdim=True)",
+        "divides in place (e.div_): right values, backward broken": """
+            e = x.exp()
+            return e.div_(e.sum(dim=dim, keepdim=True))
+        """,
+        "divides in place (e /= ...): right values, backward broken": """
+            e = x.exp()
+            e /= e.sum(dim=dim, keepdim=True)
+            return e
+        """,
     },
     "03.3": {
         "upper triangle: the future, not the past": "return torch.triu(torch.ones(T, T, dtype=torch.bool))",
@@ -51,6 +61,10 @@ MUTANTS = {
         "k.T on batched input reverses every dim": "scores = q @ k.T / math.sqrt(D)",
         "scales by √Tk": "scores = q @ k.transpose(-2, -1) / math.sqrt(k.shape[-2])",
         "keys times queries: (Tk, Tq)": "scores = k @ q.transpose(-2, -1) / math.sqrt(D)",
+        "scales the caller's q in place": """
+            q /= math.sqrt(D)
+            scores = q @ k.transpose(-2, -1)
+        """,
     },
     "03.5": {
         "mask inverted": 'scores = scores.masked_fill(mask, float("-inf"))',
@@ -60,6 +74,9 @@ MUTANTS = {
         "masked_fill's result dropped": 'scores.masked_fill(~mask, float("-inf"))',
         "boolean indexing does not broadcast the mask": 'scores[~mask] = float("-inf")',
         "mask transposed": 'scores = scores.masked_fill(~mask.transpose(-2, -1), float("-inf"))',
+        "fills +inf: the sign": 'scores = scores.masked_fill(~mask, float("inf"))',
+        "fills NaN": 'scores = scores.masked_fill(~mask, float("nan"))',
+        "fills -1: too small to hide a key": "scores = scores.masked_fill(~mask, -1.0)",
     },
     "03.6": {
         "softmax over the queries (dim=-2)": """

@@ -15,6 +15,10 @@ MUTANTS = {
         "no transpose: reshapes (B, H, T, Dh) straight to (B, T, D)": "return x.reshape(B, T, H * Dh)",
         "view after transpose: not contiguous": "return x.transpose(1, 2).view(B, T, H * Dh)",
         "permutes to (B, T, Dh, H): features interleaved": "return x.permute(0, 2, 3, 1).reshape(B, T, H * Dh)",
+        "transpose_ in place: changes the caller's x": """
+            x.transpose_(1, 2)
+            return x.reshape(B, T, H * Dh)
+        """,
     },
     "04.3": {
         "keys and values from x even when a context is given": """
@@ -49,6 +53,7 @@ MUTANTS = {
     },
     "04.4": {
         "mask left as it is: its B lines up with the heads H": "pass",
+        "unsqueeze_ in place: changes the caller's mask": "mask = mask.unsqueeze_(-3)",
         "unsqueeze(1): a (Tq, Tk) mask becomes (Tq, 1, Tk), Tq lined up with H": "mask = mask.unsqueeze(1)",
         "unsqueeze(0): a (B, Tq, Tk) mask becomes (1, B, Tq, Tk), B lined up with H": "mask = mask.unsqueeze(0)",
         "unsqueeze(-1): (..., Tq, Tk, 1), every dimension shifted": "mask = mask.unsqueeze(-1)",

@@ -27,6 +27,17 @@ MUTANTS = {
             var = x.var(dim=-1, keepdim=True, unbiased=False)
             x_hat = (x - mean) / (var + self.eps)
         """,
+        "subtracts the mean in place: changes the caller's x": """
+            mean = x.mean(dim=-1, keepdim=True)
+            var = x.var(dim=-1, keepdim=True, unbiased=False)
+            x -= mean
+            x_hat = x / torch.sqrt(var + self.eps)
+        """,
+        "statistics detached, as if constants: right values, wrong gradients": """
+            mean = x.mean(dim=-1, keepdim=True).detach()
+            var = x.var(dim=-1, keepdim=True, unbiased=False).detach()
+            x_hat = (x - mean) / torch.sqrt(var + self.eps)
+        """,
     },
     "05.2": {
         "forgets the shift": "return x_hat * self.weight",
@@ -39,6 +50,7 @@ MUTANTS = {
         "no activation: two linear maps make one": "return self.fc2(self.fc1(x))",
         "GELU after the second layer": "return nn.functional.gelu(self.fc2(self.fc1(x)))",
         "SiLU instead of GELU": "return self.fc2(nn.functional.silu(self.fc1(x)))",
+        "GELU's tanh approximation (GPT-2's)": 'return self.fc2(nn.functional.gelu(self.fc1(x), approximate="tanh"))',
     },
     "05.4": {
         "post-norm (the original Transformer)": """
@@ -74,6 +86,11 @@ MUTANTS = {
         "both sub-layers read the block's input (parallel)": """
             return x + self.attn(self.ln1(x), mask=mask) + self.ff(self.ln2(x))
         """,
+        "adds in place: changes the caller's x": """
+            x += self.attn(self.ln1(x), mask=mask)
+            x += self.ff(self.ln2(x))
+            return x
+        """,
     },
     "05.5": {
         "plain mean: counts the padding": "return x.mean(dim=1)",
@@ -89,6 +106,15 @@ MUTANTS = {
         "sum, not mean": """
             m = mask[..., None].to(x.dtype)
             return (x * m).sum(dim=1)
+        """,
+        "zeros the padding in place: changes the caller's x": """
+            m = mask[..., None].to(x.dtype)
+            x *= m
+            return x.sum(dim=1) / m.sum(dim=1)
+        """,
+        "unsqueeze_ in place: changes the caller's mask": """
+            m = mask.unsqueeze_(-1).to(x.dtype)
+            return (x * m).sum(dim=1) / m.sum(dim=1)
         """,
     },
     "05.6": {
