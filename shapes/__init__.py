@@ -1,6 +1,7 @@
-"""The shapes world: seeded scenes with captions and labels. Support code for every part of
-the course, not a kata."""
+"""The shapes world: seeded scenes with captions (world), the judge that reads them back
+(judge), and a captioned PNG grid (grid). Support code for every part of the course, not a kata."""
 
+from shapes.grid import save_grid
 from shapes.world import (
     COLOURS,
     HELDOUT_COMBOS,
@@ -29,4 +30,5 @@ __all__ = [
     "Scenes",
     "make_scenes",
     "parse_caption",
+    "save_grid",
 ]
