@@ -50,7 +50,7 @@ def save_grid(
     for i in range(N):
         left = PAD + (i % ncol) * (cell_w + PAD)
         top = PAD + (i // ncol) * (cell_h + PAD)
-        tile = Image.fromarray(pixels[i].permute(1, 2, 0).numpy(), "RGB").resize((W * scale, H * scale), Image.NEAREST)
+        tile = Image.fromarray(pixels[i].permute(1, 2, 0).numpy(), "RGB").resize((W * scale, H * scale), Image.Resampling.NEAREST)
         sheet.paste(tile, (left + (cell_w - W * scale) // 2, top))
         for j, line in enumerate(lines[i]):
             x = left + (cell_w - font.getlength(line)) / 2
