@@ -98,6 +98,21 @@ def solution(session: nox.Session) -> None:
     katas_for(session, "solution", "kata", "03")
 
 
+def _milestone_session(name: str, after: str, shows: str):
+    def milestone(session: nox.Session) -> None:
+        katas(session, "milestone", name, *session.posargs)
+
+    milestone.__doc__ = f"After kata {after}: {shows} (--reference, --device, --steps)"
+    return nox.session(milestone, name=f"milestone-{name}", python=False, default=False)
+
+
+sys.path.insert(0, str(ROOT))
+from milestones import MILESTONES  # noqa: E402  (names only: no torch import)
+
+for _name, (_module, _after, _shows) in MILESTONES.items():
+    globals()[f"milestone_{_name}"] = _milestone_session(_name, _after, _shows)
+
+
 @nox.session(python=False, default=False)
 def grade(session: nox.Session) -> None:
     """Grade every kata you started (what CI runs on your fork)."""

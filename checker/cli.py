@@ -234,6 +234,34 @@ def cmd_grade(args) -> int:
     return NOT_PASSING if any(r.state in (FAILING, BROKEN) for r in results) else OK
 
 
+def cmd_milestone(args) -> int:
+    """Train the learner's own chain of katas for real and report the figure against its goal."""
+    import importlib
+
+    from milestones import MILESTONES
+
+    if args.name not in MILESTONES:
+        raise UnknownKata(f"no milestone '{args.name}'; the milestones are {', '.join(MILESTONES)}")
+    from milestones.runner import MissingKatas, run
+
+    spec = importlib.import_module(MILESTONES[args.name][0]).SPEC
+    out = render.console()
+    out.print(Text(f"Milestone {spec.name}: {MILESTONES[args.name][1]}.", style="bold"))
+    out.print(Text(f"Budget: {args.steps or spec.steps} steps ({spec.minutes} on 2 CPU cores); "
+                   f"goal: {spec.says} ≥ {spec.goal:.0%}.", style="dim"))  # fmt: skip
+    try:
+        result = run(spec, use_reference=args.reference, device=args.device, steps=args.steps, retrain=args.retrain,
+                     console=out)  # fmt: skip
+    except MissingKatas as e:
+        out.print(Text(str(e), style="red"))
+        return NOT_PASSING
+    for png in result.pngs:
+        out.print(f"wrote {shown(png)}")
+    out.print(f"wrote {shown(result.pngs[0].parent / 'result.json')}")
+    out.print(result.line())
+    return OK if result.passed else NOT_PASSING
+
+
 def cmd_generate(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
@@ -284,6 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_restore_tests
     )
     sub.add_parser("grade", help="grade every kata (CI on your fork)").set_defaults(run=cmd_grade)
+    p = sub.add_parser("milestone", help="train your own katas end to end: `katas milestone vit`")
+    p.add_argument("name", help="vit, caption or clip")
+    p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
+    p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
+    p.add_argument("--steps", type=int, help="the training budget (default: the milestone's own)")
+    p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
+    p.set_defaults(run=cmd_milestone)
     p = sub.add_parser("generate", help="maintainers: regenerate katas/ from reference/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.set_defaults(run=cmd_generate)

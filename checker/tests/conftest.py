@@ -3,27 +3,11 @@ of one warm process (grading.warm_grading), not a fresh interpreter."""
 
 import pytest
 
-from checker import catalog, progress
-from checker.blanks import generate_kata
 from checker.grading import warm_grading
+from checker.testing import sandbox  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def warm_grader():
     with warm_grading():
         yield
-
-
-@pytest.fixture
-def sandbox(tmp_path, monkeypatch):
-    """A learner's checkout: fresh katas in tmp/katas, progress and backups in tmp/.katas."""
-    katas_dir, state = tmp_path / "katas", tmp_path / ".katas"
-    katas_dir.mkdir()
-    for kata in catalog.all_katas():
-        (katas_dir / kata.kata_path.name).write_text(generate_kata(kata.reference_source), encoding="utf-8")
-    monkeypatch.setattr(catalog, "KATAS_DIR", katas_dir)
-    monkeypatch.setattr(progress, "STATE_DIR", state)
-    monkeypatch.setattr(progress, "PROGRESS_PATH", state / "progress.json")
-    monkeypatch.setattr(progress, "BACKUP_DIR", state / "backups")
-    monkeypatch.setenv("COLUMNS", "120")
-    return tmp_path

@@ -1,0 +1,226 @@
+"""What every milestone shares: the learner's chain of katas, the device, the training loop with
+its progress bar, checkpoints, and the result (one line, out/<name>/result.json).
+
+A milestone module (vit.py, caption.py, clip.py) defines `SPEC`, a `Spec` naming the katas it
+needs, its figure and goal, its budget in steps, and three functions: `build(mods, data)` (the
+model), `loss(mods, model, batch)` and `evaluate(mods, model, data, out_dir)` (the figure,
+details for result.json, and the PNGs written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from checker import catalog
+from checker.catalog import Kata, find_kata, shown
+from checker.grading import PASSING
+
+OUT_DIR_NAME = "out"
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str  # "vit"
+    needs: tuple[str, ...]  # the katas it imports directly ("06", "01"); those below them come along
+    metric: str  # the figure's key in result.json: "accuracy"
+    says: str  # the figure in words: "held-out attribute accuracy"
+    goal: float  # the figure must reach this (a share in [0, 1])
+    steps: int  # the training budget
+    minutes: str  # what the budget takes on 2 CPU cores, said beside it
+    batch_size: int = 128
+    lr: float = 1e-3
+    make_data: Callable = field(default=None, repr=False)  # () -> data (any object: the scenes to train on and to evaluate)
+    build: Callable = field(default=None, repr=False)  # (mods, data) -> nn.Module
+    loss: Callable = field(default=None, repr=False)  # (mods, model, batch) -> scalar tensor
+    batch: Callable = field(default=None, repr=False)  # (data, indices: (batch_size,) long, device) -> batch
+    train_size: Callable = field(default=None, repr=False)  # (data) -> how many training examples
+    evaluate: Callable = field(default=None, repr=False)  # (mods, model, data, out_dir, device) -> (figure, details, [PNG paths])
+
+
+class MissingKatas(Exception):
+    """A kata the milestone needs does not pass in the learner's copy (and --reference was not given)."""
+
+
+# --- the learner's chain ----------------------------------------------------------------------
+
+
+def chain_of(spec: Spec) -> list[Kata]:
+    """The katas a milestone runs: the ones it needs and every kata they rest on, in order."""
+    modules = set()
+    for number in spec.needs:
+        kata = find_kata(number)
+        modules |= {kata.module, *kata.depends_on}
+    return [k for k in catalog.all_katas() if k.module in modules]
+
+
+def choose_sources(katas: list[Kata], use_reference: bool, states: dict[str, str]) -> dict[str, Path]:
+    """The file each kata module comes from: the learner's where it passes, else the reference
+    (with --reference), else MissingKatas naming what to finish first."""
+    missing = [k for k in katas if states[k.number] != PASSING]
+    if missing and not use_reference:
+        names = ", ".join(f"kata {k.number} ({k.module}: {states[k.number]})" for k in missing)
+        raise MissingKatas(
+            f"This milestone runs your own katas end to end. Not passing yet: {names}.\n"
+            f"Finish {'it' if len(missing) == 1 else 'them'} first (`nox -s {missing[0].session}`), "
+            "or add --reference to use ours for what does not pass yet."
+        )
+    return {k.module: (k.reference_path if k in missing else k.kata_path) for k in katas}
+
+
+def import_chain(sources: dict[str, Path], folder: Path) -> SimpleNamespace:
+    """Import each kata module from its chosen file (copied into `folder`, put first on sys.path,
+    so that `from k05_transformer import ...` inside a kata finds the same choice)."""
+    for module, path in sources.items():
+        shutil.copy(path, folder / f"{module}.py")
+        sys.modules.pop(module, None)
+    sys.path.insert(0, str(folder))
+    try:
+        return SimpleNamespace(**{module[4:]: importlib.import_module(module) for module in sources})
+    finally:
+        sys.path.remove(str(folder))
+
+
+# --- device, checkpoint, result ---------------------------------------------------------------
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def checkpoint_key(spec: Spec, sources: dict[str, Path], steps: int) -> str:
+    """Changes with anything that changes what training makes: the code of each kata used, the budget."""
+    h = hashlib.sha256(f"{spec.name} {steps} {spec.batch_size} {spec.lr}".encode())
+    for module, path in sorted(sources.items()):
+        h.update(module.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def out_dir(name: str) -> Path:
+    return catalog.ROOT / OUT_DIR_NAME / name
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    spec: Spec
+    figure: float
+    steps: int
+    seconds: float
+    device: str
+    sources: dict[str, str]  # module: "yours" or "reference"
+    reused: bool
+    details: dict
+    pngs: list[Path]
+
+    @property
+    def passed(self) -> bool:
+        return self.figure >= self.spec.goal
+
+    def as_json(self) -> dict:
+        return {
+            "milestone": self.spec.name,
+            "metric": self.spec.metric,
+            self.spec.metric: round(self.figure, 4),
+            "goal": self.spec.goal,
+            "passed": self.passed,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 1),
+            "device": self.device,
+            "katas": self.sources,
+            "checkpoint_reused": self.reused,
+            "details": self.details,
+            "pngs": [shown(p) for p in self.pngs],
+        }
+
+    def line(self) -> Text:
+        mark, style = ("✔", "green") if self.passed else ("✘", "red")
+        trained = "checkpoint reused" if self.reused else f"trained {self.steps} steps in {self.seconds:.0f} s"
+        return Text(f"{mark} milestone {self.spec.name}: {self.spec.says} {self.figure:.1%} (goal ≥ {self.spec.goal:.0%}), "
+                    f"{trained} on {self.device}", style=f"bold {style}")  # fmt: skip
+
+
+def train(spec: Spec, mods, model: torch.nn.Module, data, steps: int, device: torch.device, console: Console) -> float:
+    """AdamW for `steps` steps on random batches, with a progress bar; returns the seconds it took."""
+    generator = torch.Generator().manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=0.01)
+    n = spec.train_size(data)
+    model.train()
+    start = time.perf_counter()
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("loss {task.fields[loss]}")]  # fmt: skip
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"training {spec.name}", total=steps, loss="-")
+        for step in range(steps):
+            batch = spec.batch(data, torch.randint(0, n, (spec.batch_size,), generator=generator), device)
+            loss = spec.loss(mods, model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"the loss became {loss.item()} at step {step}: training diverged")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            if step % 10 == 0 or step == steps - 1:
+                bar.update(task, completed=step + 1, loss=f"{loss.item():.3f}")
+    model.eval()
+    return time.perf_counter() - start
+
+
+def run(spec: Spec, use_reference: bool = False, device: str = "auto", steps: int | None = None,
+        retrain: bool = False, console: Console | None = None, states: dict[str, str] | None = None) -> Result:  # fmt: skip
+    """Run a milestone end to end. `states`: each kata's state (by number); graded if not given."""
+    console = console or Console(highlight=False)
+    steps = spec.steps if steps is None else steps
+    katas = chain_of(spec)
+    if states is None:
+        from checker.cli import kata_states
+
+        states = {number: state for number, (state, _) in kata_states(katas).items()}
+    sources = choose_sources(katas, use_reference, states)
+    target = pick_device(device)
+    folder = out_dir(spec.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory(prefix=f"milestone-{spec.name}-") as tmp:
+        mods = import_chain(sources, Path(tmp))
+        data = spec.make_data()
+        model = spec.build(mods, data).to(target)
+        key = checkpoint_key(spec, sources, steps)
+        checkpoint = folder / "checkpoint.pt"
+        saved = torch.load(checkpoint, map_location=target, weights_only=True) if checkpoint.exists() else None
+        reused = bool(saved) and saved.get("key") == key and not retrain
+        if reused:
+            model.load_state_dict(saved["state_dict"])
+            seconds = saved["seconds"]
+            model.eval()
+        else:
+            seconds = train(spec, mods, model, data, steps, target, console)
+            torch.save({"key": key, "state_dict": model.state_dict(), "seconds": seconds}, checkpoint)
+        with torch.no_grad():
+            figure, details, pngs = spec.evaluate(mods, model, data, folder, target)
+    used = {module: ("reference" if path.parent == catalog.REFERENCE_DIR else "yours") for module, path in sources.items()}
+    result = Result(spec, figure, steps, seconds, str(target), used, reused, details, pngs)
+    (folder / "result.json").write_text(json.dumps(result.as_json(), indent=2) + "\n", encoding="utf-8")
+    return result

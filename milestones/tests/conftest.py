@@ -1,0 +1,1 @@
+from checker.testing import sandbox  # noqa: F401  (a fixture)

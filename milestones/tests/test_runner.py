@@ -1,0 +1,58 @@
+"""The milestones' own code, in seconds: a few training steps, the files they write, and how they
+stop when a kata they need does not pass. The real runs are benchmarks (benchmarks/milestones.py)."""
+
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from checker import cli
+from milestones import runner, vit
+from milestones.runner import MissingKatas, run
+
+torch.set_num_threads(1)
+NOTHING_PASSES = {f"{n:02d}": "not started" for n in range(9)}
+
+
+@pytest.fixture
+def out(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "out_dir", lambda name: tmp_path / name)
+    return tmp_path
+
+
+def test_a_kata_that_does_not_pass_stops_the_milestone_and_is_named():
+    states = dict(NOTHING_PASSES, **{"02": "passing", "03": "passing", "04": "passing", "05": "passing"})
+    with pytest.raises(MissingKatas) as e:
+        run(vit.SPEC, states=dict(states, **{"06": "failing"}))
+    assert "kata 06 (k06_vit: failing)" in str(e.value) and "nox -s kata-06" in str(e.value)
+    assert "--reference" in str(e.value) and "kata 05" not in str(e.value)
+
+
+def test_the_chain_takes_yours_where_it_passes_and_ours_elsewhere_with_reference():
+    katas = runner.chain_of(vit.SPEC)
+    assert [k.number for k in katas] == ["02", "03", "04", "05", "06"]
+    sources = runner.choose_sources(katas, True, dict(NOTHING_PASSES, **{"03": "passing"}))
+    assert sources["k03_attention"].parent.name == "katas" and sources["k06_vit"].parent.name == "reference"
+
+
+def test_vit_milestone_writes_its_result_and_png_and_reuses_its_checkpoint(out):
+    first = run(vit.SPEC, use_reference=True, steps=3, states=NOTHING_PASSES, device="cpu")
+    result = json.loads((out / "vit" / "result.json").read_text())
+    assert result["milestone"] == "vit" and result["metric"] == "accuracy" and 0 <= result["accuracy"] <= 1
+    assert result["goal"] == 0.95 and result["steps"] == 3 and result["device"] == "cpu"
+    assert result["katas"]["k06_vit"] == "reference" and not result["checkpoint_reused"]
+    assert set(result["details"]) == {"heldout_scenes", "unseen_combinations"}
+    (png,) = first.pngs
+    assert Image.open(png).size[0] == 8 * 16 * 8 + 9 * 4  # 8 columns of 16×16 scenes at ×8, padded
+    again = run(vit.SPEC, use_reference=True, steps=3, states=NOTHING_PASSES, device="cpu")
+    assert again.reused and again.figure == first.figure
+    assert "milestone vit: held-out attribute accuracy" in again.line().plain
+
+
+def test_the_cli_names_an_unknown_milestone_and_a_missing_kata(sandbox, capsys):
+    assert cli.main(["milestone", "nope"]) == cli.BAD_REQUEST
+    assert "the milestones are vit" in capsys.readouterr().out
+    assert cli.main(["milestone", "vit"]) == cli.NOT_PASSING
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Not passing yet: kata 02 (k02_embeddings: not started)" in out and "nox -s kata-02" in out
