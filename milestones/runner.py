@@ -2,9 +2,9 @@
 its progress bar, checkpoints, and the result (one line, out/<name>/result.json).
 
 A milestone module (vit.py, caption.py, clip.py) defines `SPEC`, a `Spec` naming the katas it
-needs, its figure and goal, its budget in steps, and three functions: `build(mods, data)` (the
-model), `loss(mods, model, batch)` and `evaluate(mods, model, data, out_dir)` (the figure,
-details for result.json, and the PNGs written).
+needs, its figure and goal, its budget in steps, and the functions that make its data, its
+model, a batch and its loss, and evaluate it (the figure, details for result.json, the PNGs).
+`mods` is the chain of kata modules, by name without the number: mods.vit is k06_vit.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Spec:
     minutes: str  # what the budget takes on 2 CPU cores, said beside it
     batch_size: int = 128
     lr: float = 1e-3
-    make_data: Callable = field(default=None, repr=False)  # () -> data (any object: the scenes to train on and to evaluate)
+    make_data: Callable = field(default=None, repr=False)  # (mods) -> data: the scenes to train on and to evaluate
     build: Callable = field(default=None, repr=False)  # (mods, data) -> nn.Module
     loss: Callable = field(default=None, repr=False)  # (mods, model, batch) -> scalar tensor
     batch: Callable = field(default=None, repr=False)  # (data, indices: (batch_size,) long, device) -> batch
@@ -205,7 +205,7 @@ def run(spec: Spec, use_reference: bool = False, device: str = "auto", steps: in
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory(prefix=f"milestone-{spec.name}-") as tmp:
         mods = import_chain(sources, Path(tmp))
-        data = spec.make_data()
+        data = spec.make_data(mods)
         model = spec.build(mods, data).to(target)
         key = checkpoint_key(spec, sources, steps)
         checkpoint = folder / "checkpoint.pt"

@@ -25,7 +25,7 @@ KINDS = ("single", "position")  # one object: in the centre, or in a named half
 GROUPS = {"colour": len(COLOURS), "shape": len(SHAPES), "region": len(REGIONS)}
 
 
-def make_data() -> SimpleNamespace:
+def make_data(mods) -> SimpleNamespace:
     return SimpleNamespace(
         train=make_scenes(20_000, seed=1, split="train", kinds=KINDS),
         fresh=make_scenes(2_000, seed=2, split="train", kinds=KINDS),

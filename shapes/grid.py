@@ -78,3 +78,29 @@ def _wrap(caption: str, font, width: int) -> list[str]:
         else:
             lines.append(word)
     return lines
+
+
+def save_matrix(images: torch.Tensor, captions: list[str], matrix: torch.Tensor, path: str | Path, cell: int = 48) -> Path:
+    """A heat map of matrix[i, j] (in [0, 1]: caption i against image j), the images (N, 3, H, W)
+    along the top and the captions down the left side. Writes a PNG and returns its path."""
+    N, M = matrix.shape
+    font = _font()
+    left = max(math.ceil(font.getlength(c)) for c in captions) + 2 * PAD
+    sheet = Image.new("RGB", (left + M * cell + PAD, cell + N * cell + 2 * PAD), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    pixels = (images.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).cpu()
+    for j in range(M):
+        tile = Image.fromarray(pixels[j].permute(1, 2, 0).numpy(), "RGB").resize((cell - 2, cell - 2), Image.NEAREST)
+        sheet.paste(tile, (left + j * cell + 1, PAD))
+    for i in range(N):
+        top = PAD + cell + i * cell
+        draw.text((PAD, top + cell / 2 - FONT_SIZE / 2), captions[i], fill=TEXT, font=font)
+        for j in range(M):
+            v = float(matrix[i, j].clamp(0, 1))
+            colour = (int(40 + 215 * v), int(40 + 120 * v), 40)
+            draw.rectangle([left + j * cell + 1, top + 1, left + (j + 1) * cell - 1, top + cell - 1], fill=colour)
+            draw.text((left + j * cell + 6, top + cell / 2 - FONT_SIZE / 2), f"{v:.2f}", fill=TEXT, font=font)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path, format="PNG")
+    return path
