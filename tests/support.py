@@ -328,14 +328,16 @@ def assert_gradients(
         fail("the output carries no gradient, so nothing could train through it: was it detached "
              "(`.detach()`, `.data`, `.item()`, numpy, `torch.no_grad()`)?", call, seed)  # fmt: skip
     try:
-        mine = torch.autograd.grad(actual, [inputs[n][0] for n in names], upstream, allow_unused=True)
+        # (output · upstream).sum() rather than grad_outputs=upstream: the same gradients, without
+        # torch importing sympy (half a second) on the first call
+        mine = torch.autograd.grad((actual * upstream).sum(), [inputs[n][0] for n in names], allow_unused=True)
     except RuntimeError as e:
         if "inplace operation" in str(e):
             fail("backward failed: a tensor that autograd saved for the backward pass was changed in place "
                  "afterwards (`e.div_(s)`, `e /= s`, `x[...] = ...`). The values are right, but nothing can "
                  "train through this: write `e = e / s` to make a new tensor.", call, seed)  # fmt: skip
         fail(f"backward failed: {type(e).__name__}: {str(e).splitlines()[0]}", call, seed)
-    theirs = torch.autograd.grad(expected, [inputs[n][1] for n in names], upstream, allow_unused=True)
+    theirs = torch.autograd.grad((expected * upstream).sum(), [inputs[n][1] for n in names], allow_unused=True)
     for name, g_mine, g_theirs in zip(names, mine, theirs):
         if g_mine is None and g_theirs is not None:
             fail(f"no gradient reaches {name}: the output does not depend on it through autograd "
