@@ -22,7 +22,7 @@ import pytest
 from checker.blanks import apply_mutant
 from checker.catalog import MUTANTS_DIR, REFERENCE_DIR
 
-BUDGET_S = 3.0  # all diagnoses of one grading run together: past it, no more are tried
+BUDGET_S = 2.0  # all diagnoses of one grading run together: past it, no more are tried
 
 
 class Budget:

@@ -195,6 +195,7 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         args += [f"--impl={catalog.impl_folder(impl)}", f"--kata-report={report}", f"--timeout={timeout}"]
         args += ["-q", "--no-header", "-p", "pytest_timeout", "--rootdir", str(ROOT), "--diagnose"]
         args += ["-p", "no:unraisableexception"]  # its gc.collect() calls cost ~0.7 s a run once torch is loaded
+        args += ["--tb=line"]  # the events say what failed: pytest's own tracebacks cost ~0.1 s a failing test
         args += [f"--blank={b}" for b in only_blanks or []]
         if _warm is not None:  # a forked child of a process that has torch and pytest loaded
             output, code = _warm.run(args, grading_env(tmp), str(Path(tmp) / "output.txt"), RUN_TIMEOUT_S)
