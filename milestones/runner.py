@@ -71,9 +71,9 @@ def chain_of(spec: Spec) -> list[Kata]:
 def choose_sources(katas: list[Kata], use_reference: bool, states: dict[str, str]) -> dict[str, Path]:
     """The file each kata module comes from: the learner's where it passes, else the reference
     (with --reference), else MissingKatas naming what to finish first."""
-    missing = [k for k in katas if states[k.number] != PASSING]
+    missing = [k for k in katas if states.get(k.number) != PASSING]
     if missing and not use_reference:
-        names = ", ".join(f"kata {k.number} ({k.module}: {states[k.number]})" for k in missing)
+        names = ", ".join(f"kata {k.number} ({k.module}: {states.get(k.number, 'not graded')})" for k in missing)
         raise MissingKatas(
             f"This milestone runs your own katas end to end. Not passing yet: {names}.\n"
             f"Finish {'it' if len(missing) == 1 else 'them'} first (`nox -s {missing[0].session}`), "
