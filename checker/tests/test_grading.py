@@ -195,3 +195,14 @@ def test_after_a_timeout_the_tests_that_reach_the_same_line_stop_there(tmp_path)
                                 "03.5": NOT_RUN, "03.6": NOT_RUN}  # fmt: skip
     assert result.blanks[4].error["stopped"] and "where a test of blank 03.4 timed out" in result.blanks[4].error["message"]
     assert elapsed < 20, f"{elapsed:.1f} s: the 20 tests of 03.4-03.6 each waited out the 2 s timeout?"
+
+
+def test_a_fresh_interpreter_and_the_warm_worker_give_the_same_verdicts(tmp_path, monkeypatch):
+    """The checker's tests grade in children of a warm worker; learners on macOS and Windows
+    grade in a fresh interpreter each time. Both paths must agree."""
+    folder = write_variant(tmp_path / "impl", b1="return image.unsqueeze(0)", b2="return images - mean")
+    (warm,) = grade([KATA], impl=str(folder))
+    monkeypatch.setattr(grading, "_warm", None)
+    (plain,) = grade([KATA], impl=str(folder))
+    assert verdicts(plain) == verdicts(warm) == {"00.1": PASS, "00.2": FAIL, "00.3": TODO}
+    assert plain.blanks[1].error["message"] == warm.blanks[1].error["message"]
