@@ -16,4 +16,5 @@ MILESTONES = {
     "vit": ("milestones.vit", "06", "your ViT reads the colour, shape and position of scenes it never saw"),
     "caption": ("milestones.caption", "07", "your captioner describes scenes it never saw"),
     "clip": ("milestones.clip", "08", "your CLIP finds each scene's caption among all the others"),
+    "ddpm": ("milestones.ddpm", "15", "your U-Net, trained with your DDPM, draws scenes from pure noise"),
 }

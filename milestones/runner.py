@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -50,6 +51,7 @@ class Spec:
     batch: Callable = field(default=None, repr=False)  # (data, indices: (batch_size,) long, device) -> batch
     train_size: Callable = field(default=None, repr=False)  # (data) -> how many training examples
     evaluate: Callable = field(default=None, repr=False)  # (mods, model, data, out_dir, device) -> (figure, details, [PNG paths])
+    step: Callable | None = field(default=None, repr=False)  # (mods, model, batch, optimizer) -> loss: the learner's own training step, if a kata has one
 
 
 class MissingKatas(Exception):
@@ -175,15 +177,19 @@ def train(spec: Spec, mods, model: torch.nn.Module, data, steps: int, device: to
         task = bar.add_task(f"training {spec.name}", total=steps, loss="-")
         for step in range(steps):
             batch = spec.batch(data, torch.randint(0, n, (spec.batch_size,), generator=generator), device)
-            loss = spec.loss(mods, model, batch)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"the loss became {loss.item()} at step {step}: training diverged")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
+            if spec.step is not None:
+                loss = spec.step(mods, model, batch, optimizer)
+            else:
+                loss = spec.loss(mods, model, batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                loss = loss.item()
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"the loss became {loss} at step {step}: training diverged")
             if step % 10 == 0 or step == steps - 1:
-                bar.update(task, completed=step + 1, loss=f"{loss.item():.3f}")
+                bar.update(task, completed=step + 1, loss=f"{loss:.3f}")
     model.eval()
     return time.perf_counter() - start
 

@@ -56,3 +56,17 @@ def test_the_cli_names_an_unknown_milestone_and_a_missing_kata(sandbox, capsys):
     assert cli.main(["milestone", "vit"]) == cli.NOT_PASSING
     out = " ".join(capsys.readouterr().out.split())
     assert "Not passing yet: kata 02 (k02_embeddings: not started)" in out and "nox -s kata-02" in out
+
+
+def test_ddpm_milestone_trains_with_the_learners_step_and_writes_samples_and_trajectory(out, monkeypatch):
+    from milestones import ddpm
+
+    monkeypatch.setattr(ddpm, "T", 20)
+    monkeypatch.setattr(ddpm, "SAMPLES", 4)
+    result = run(ddpm.SPEC, use_reference=True, steps=2, states=NOTHING_PASSES, device="cpu")
+    saved = json.loads((out / "ddpm" / "result.json").read_text())
+    assert saved["metric"] == "clean_share" and 0 <= saved["clean_share"] <= 1 and saved["details"]["T"] == 20
+    assert {k for k, v in saved["katas"].items()} >= {"k13_unet", "k14_training", "k15_ddpm", "k09_schedules"}
+    samples, trajectory = result.pngs
+    assert Image.open(samples).size[0] == 4 * 16 * 8 + 5 * 4
+    assert Image.open(trajectory).size[0] == 12 * 16 * 8 + 13 * 4  # x_19, then every 2 steps down to x_0, and the sample

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from shapes.judge import WEIGHTS, _label, compare, hash_path, judge_prompts, load_judge, targets
+from shapes.judge import WEIGHTS, _label, clean_scenes, compare, hash_path, judge_prompts, load_judge, targets
 from shapes.world import make_scenes, parse_caption
 
 SEED = 31_337  # fresh scenes: the judge trained on seeds >= 1,000,000
@@ -135,3 +135,13 @@ def test_bad_input_is_refused(judge):
         judge.read(make_scenes(4, seed=0).images * 2 - 1)
     with pytest.raises(ValueError, match="2 images but 1 prompts"):
         judge_prompts(torch.rand(2, 3, 16, 16), ["a red circle"], judge)
+
+
+def test_clean_scenes_pass_and_noise_blends_and_smudges_do_not():
+    scenes = make_scenes(400, seed=77, split="all")
+    assert clean_scenes(scenes.images).float().mean() >= 0.99
+    blended = (scenes.images + scenes.images.roll(1, 0)) / 2
+    noisy = (scenes.images + 0.2 * torch.randn(scenes.images.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    assert clean_scenes(blended).float().mean() < 0.2
+    assert clean_scenes(noisy).float().mean() < 0.2
+    assert not clean_scenes(torch.rand(50, 3, 16, 16, generator=torch.Generator().manual_seed(1))).any()
