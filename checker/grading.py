@@ -22,6 +22,7 @@ from checker.blanks import blank_near_line, normalize, unfilled_blanks
 from checker import catalog
 from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata, shown
 from checker.manifest import edited_test_files
+from checker.worker import WarmGrader
 
 TEST_TIMEOUT_S = 10  # per test; the kata tests take well under a second each
 RUN_TIMEOUT_S = 300  # the whole run, in case something slips past pytest-timeout
@@ -131,8 +132,6 @@ def warm_grading():
     pytest once (`watch` re-grades in a fraction of a second). Where fork is not available, or
     a block is open already, runs go on as before: each in a fresh interpreter."""
     global _warm
-    from checker.worker import WarmGrader
-
     if _warm is not None:
         yield
         return
@@ -187,6 +186,17 @@ def grading_env(tmp: str) -> dict[str, str]:
     return env
 
 
+def _run_warm(args: list[str], tmp: str) -> tuple[str, int | None] | None:
+    """pytest in a child of the warm worker; None if the worker is gone (then grading goes on without it)."""
+    global _warm
+    try:
+        return _warm.run(args, grading_env(tmp), str(Path(tmp) / "output.txt"), RUN_TIMEOUT_S)
+    except (OSError, RuntimeError, ValueError):
+        _warm.close()
+        _warm = None
+        return None
+
+
 def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tuple[list[dict], str]:
     with tempfile.TemporaryDirectory(prefix="katas-") as tmp:
         report = Path(tmp) / "events.jsonl"
@@ -197,8 +207,9 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         args += ["-p", "no:unraisableexception"]  # its gc.collect() calls cost ~0.7 s a run once torch is loaded
         args += ["--tb=line"]  # the events say what failed: pytest's own tracebacks cost ~0.1 s a failing test
         args += [f"--blank={b}" for b in only_blanks or []]
-        if _warm is not None:  # a forked child of a process that has torch and pytest loaded
-            output, code = _warm.run(args, grading_env(tmp), str(Path(tmp) / "output.txt"), RUN_TIMEOUT_S)
+        ran = _run_warm(args, tmp) if _warm is not None else None  # a forked child of a warm process
+        if ran is not None:
+            output, code = ran
         else:
             command = [sys.executable, "-m", "pytest", *args]
             try:

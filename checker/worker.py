@@ -53,8 +53,11 @@ class WarmGrader:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            self.process.stdin.close()
-            self.process.wait(timeout=5)
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
 
 
 def _child(request: dict) -> None:
