@@ -9,7 +9,8 @@ clean image:
 2. invert Eq. 4 for x_0 (Eq. 15):  x̂_0 = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t,  **clipped to [-1, 1]**;
 3. the posterior mean (Eq. 7):  μ̃ = √ᾱ_{t−1} β_t / (1 − ᾱ_t) · x̂_0 + √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · x_t;
 4. x_{t−1} = μ̃ + √β̃_t z,  z ~ N(0, I), except at t = 0, where the mean itself is the sample:
-   there is no further step to take, and noise added there would stay in the image.
+   there is no further step to take, and noise added there would stay in the image. (β̃_0 = 0
+   already, since ᾱ_{−1} = 1; the branch says so outright, and DDPM's other variance, β_t, is not 0.)
 
 The clip in step 2 matters more than it looks: at large t the guess of x_0 can be far outside
 [-1, 1], and the mean then drags the whole trajectory there; a briefly trained model
