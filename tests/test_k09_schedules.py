@@ -32,8 +32,9 @@ def assert_float64_close(actual, expected, where, name="output", seed=None):
     close = error <= ATOL + RTOL * expected.abs()
     if not close.all() and (error <= 1e-12 + 1e-6 * expected.abs()).all():
         i = int((~close).flatten().nonzero()[0])
-        fail(f"{name} is float64 but only float32-precise: at index {i} it is {actual.flatten()[i].item()!r}, "
-             f"expected {expected.flatten()[i].item()!r} (relative error {error.flatten()[i].item() / abs(expected.flatten()[i].item()):.2g}): "
+        got, want = actual.flatten()[i].item(), expected.flatten()[i].item()
+        fail(f"{name} is float64 but only float32-precise: at index {i} it is {got!r}, expected {want!r} "
+             f"(relative error {abs(got - want) / abs(want):.2g}): "
              "part of it was computed in float32 (a tensor made without dtype=torch.float64?) and converted after",
              where, seed)  # fmt: skip
     assert_close(actual, expected, call=where, seed=seed, atol=ATOL, rtol=RTOL, name=name)
@@ -65,9 +66,11 @@ def test_09_1_linear_betas(kata, case):
     betas = kata.linear_beta_schedule(T, **given)
     expected = linear_by_loop(T, beta_start, beta_end)
     assert_tensor(betas, shape=(T,), call=where, name="betas")
-    if betas.dtype == F64 and abs(betas[-1].item() - beta_end) > 1e-12 and abs(betas[0].item() - beta_start) < 1e-12:
+    first_right, last_wrong = abs(betas[0].item() - beta_start) < 1e-12, abs(betas[-1].item() - beta_end) > 1e-12
+    if betas.dtype == F64 and first_right and last_wrong:
         fail(f"betas[-1] (t = T-1 = {T - 1}) is {betas[-1].item():.6g}, expected beta_end = {beta_end:g}: "
-             "both ends are included (torch.arange and a step of (end − start)/T stop one step short)", where)  # fmt: skip
+             "both ends are included (torch.arange and a step of (end − start)/T stop one step short)",
+             where)  # fmt: skip
     assert_float64_close(betas, expected, where, name="betas")
 
 
@@ -183,6 +186,11 @@ def alpha_bar_by_loop(betas):
 @pytest.mark.parametrize("case", SCHEDULE_CASES, ids=[c[0] for c in SCHEDULE_CASES])
 def test_09_4_alphas_and_alpha_bar(kata, case):
     schedule, betas, where = schedule_of(kata, case)
+    given = case[1]
+    if not torch.equal(betas, given) or not torch.equal(schedule.betas.detach().to(given.dtype), given):
+        fail("the betas changed while the Schedule was built (the caller's tensor, or self.betas): an in-place "
+             "operation does this (`self.betas.neg_()`, `betas *= ...`); write `1 - self.betas` to make a new "
+             "tensor", where)  # fmt: skip
     expected_alphas = torch.tensor([1 - b for b in betas.tolist()], dtype=F64)
     assert_float64_close(schedule.alphas, expected_alphas, where, name="alphas (α_t = 1 − β_t)")
     expected = alpha_bar_by_loop(betas)
@@ -256,12 +264,15 @@ def test_09_6_posterior_variance(kata, case):
             fail("posterior_variance is β_t itself: that is DDPM's other choice of variance (σ²_t = β_t, §3.2); "
                  "the posterior's is β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t), Eq. 7", where)  # fmt: skip
         if variance[0].item() != 0:
+            swapped = ": is ᾱ_t on top and ᾱ_{t-1} below?" if math.isinf(variance[0].item()) else ""
             fail(f"posterior_variance[0] is {variance[0].item():.6g}, expected 0: at t = 0 the step before is "
-                 "the image itself (ᾱ_{-1} = 1), so 1 − ᾱ_{t-1} = 0 and β̃_0 = 0"
-                 + (": is ᾱ_t on top and ᾱ_{t-1} below?" if math.isinf(variance[0].item()) else ""), where)  # fmt: skip
+                 f"the image itself (ᾱ_{{-1}} = 1), so 1 − ᾱ_{{t-1}} = 0 and β̃_0 = 0{swapped}",
+                 where)  # fmt: skip
         bad = (variance[1:] <= 0) | (variance[1:] > beta[1:] * (1 + 1e-12))
         if bad.any():
             i = int(bad.nonzero()[0]) + 1
-            fail(f"posterior_variance[{i}] is {variance[i].item():.6g}, but 0 < β̃_t ≤ β_t = {beta[i].item():.6g} "
-                 "for t > 0: β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t), and 1 − ᾱ_{t-1} < 1 − ᾱ_t", where)  # fmt: skip
-    assert_float64_close(variance, expected, where, name="posterior_variance (β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t))")
+            fail(f"posterior_variance[{i}] is {variance[i].item():.6g}, but 0 < β̃_t ≤ β_t = "
+                 f"{beta[i].item():.6g} for t > 0: β̃_t = β_t (1 − ᾱ_{{t-1}}) / (1 − ᾱ_t), and "
+                 "1 − ᾱ_{t-1} < 1 − ᾱ_t", where)  # fmt: skip
+    name = "posterior_variance (β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t))"
+    assert_float64_close(variance, expected, where, name=name)

@@ -269,9 +269,9 @@ def test_10_4_q_sample_mean_and_variance(kata, monkeypatch):
                      f"(± {mean_tol[k, p].item():.2g}, 5 standard errors): the signal keeps a factor √ᾱ_t",
                      where, 0)  # fmt: skip
             if abs(variance[k, p] - expected_var[k, p]) > var_tol[k, p]:
-                fail(f"at t = {step}: the variance of x_t over {DRAWS} draws is {variance[k, p].item():.5g}, expected "
-                     f"1 − ᾱ_t = {expected_var[k, p].item():.5g} (± {var_tol[k, p].item():.2g}, 5 standard errors): "
-                     "the noise gets a factor √(1 − ᾱ_t)", where, 0)  # fmt: skip
+                fail(f"at t = {step}: the variance of x_t over {DRAWS} draws is {variance[k, p].item():.5g}, "
+                     f"expected 1 − ᾱ_t = {expected_var[k, p].item():.5g} (± {var_tol[k, p].item():.2g}, "
+                     "5 standard errors): the noise gets a factor √(1 − ᾱ_t)", where, 0)  # fmt: skip
 
 
 @pytest.mark.blank("10.4")

@@ -207,4 +207,5 @@ def test_11_4_time_mlp_gradients(kata, monkeypatch, seed, case):
     theirs = [p.detach().clone().requires_grad_() for p in mine]  # the oracle's own copies
     names = ["self.fc1.weight", "self.fc1.bias", "self.fc2.weight", "self.fc2.bias"]
     where = call(f"TimeMLP({E}, {D})", t) + ", then backward()"
-    assert_gradients(run_time_mlp(mlp, t, E, where, seed), time_mlp_by_hand(theirs, t, E), dict(zip(names, zip(mine, theirs))), call=where, seed=seed)
+    out = run_time_mlp(mlp, t, E, where, seed)
+    assert_gradients(out, time_mlp_by_hand(theirs, t, E), dict(zip(names, zip(mine, theirs))), call=where, seed=seed)

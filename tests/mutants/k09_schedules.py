@@ -100,6 +100,10 @@ MUTANTS = {
             self.alphas = 1 - betas
             self.alpha_bar = torch.cumprod(self.alphas, dim=0)
         """,
+        "in place: 1 − β written over the betas": """
+            self.alphas = self.betas.neg_().add_(1)
+            self.alpha_bar = torch.cumprod(self.alphas, dim=0)
+        """,
         "product over the whole schedule: ᾱ_{T-1} at every t": """
             self.alphas = 1 - self.betas
             self.alpha_bar = self.alphas.prod().expand(self.betas.shape[0])
