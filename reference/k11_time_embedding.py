@@ -48,7 +48,7 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) 
     half = dim // 2
     freqs = timestep_frequencies(half, max_period)  # (half,)
     # BLANK 11.2 (about 2 lines): the angles t · freq (every timestep with every frequency), then their cosines and sines side by side.
-    # HINT: An outer product: timesteps down the rows, frequencies along the columns; t is an integer tensor, make it float first.
+    # HINT: An outer product: timesteps down the rows, frequencies along the columns; t may be a long tensor (or float64): make it float32 first.
     # HINT: t.float()[:, None] * freqs[None, :] is (B, half); torch.cat([cos, sin], dim=-1) is (B, 2·half), cosines first.
     # HINT: args = t.float()[:, None] * freqs[None, :]; emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
     args = t.float()[:, None] * freqs[None, :]  # (B, half)
