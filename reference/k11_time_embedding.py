@@ -57,9 +57,9 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) 
     if dim % 2:
         # BLANK 11.3 (about 1 line): an odd dim: add one column of zeros at the end, so the result is (B, dim).
         # HINT: 2·half is one short of dim when dim is odd; the missing column holds zeros.
-        # HINT: torch.cat with a (B, 1) tensor of zeros (torch.zeros_like(emb[:, :1])) along the last dimension.
-        # HINT: emb = torch.cat([emb, torch.zeros_like(emb[:, :1])], dim=-1)
-        emb = torch.cat([emb, torch.zeros_like(emb[:, :1])], dim=-1)  # (B, dim)
+        # HINT: torch.cat with a (B, 1) tensor of zeros (emb.new_zeros(emb.shape[0], 1)) along the last dimension.
+        # HINT: emb = torch.cat([emb, emb.new_zeros(emb.shape[0], 1)], dim=-1)
+        emb = torch.cat([emb, emb.new_zeros(emb.shape[0], 1)], dim=-1)  # (B, dim)
         # END BLANK 11.3
     return emb
 
