@@ -63,7 +63,7 @@ class PatchEmbedding(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """images: (B, C, H, W)  →  tokens (B, N + 1, D): the class token at place 0, then the patches."""
-        # TODO 06.3 (about 1 line): patchify the images and project each patch to D.
+        # TODO 06.3 (about 1 line): patchify the images and project each patch to D with self.proj.
         raise NotImplementedError("blank 06.3 is not filled in yet")
         # TODO 06.4 (about 2 lines): put the class token in front of every image's patch tokens, then add the positions.
         raise NotImplementedError("blank 06.4 is not filled in yet")

@@ -73,7 +73,7 @@ class PatchEmbedding(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """images: (B, C, H, W)  →  tokens (B, N + 1, D): the class token at place 0, then the patches."""
-        # BLANK 06.3 (about 1 line): patchify the images and project each patch to D.
+        # BLANK 06.3 (about 1 line): patchify the images and project each patch to D with self.proj.
         # HINT: Each patch becomes a vector of P·P·C numbers (your patchify), and one linear layer maps it to the model width.
         # HINT: patchify(images, self.patch_size) is (B, N, P·P·C); self.proj maps its last dimension to D.
         # HINT: x = self.proj(patchify(images, self.patch_size))
