@@ -190,6 +190,8 @@ def same_result(mine: list[Check], theirs: list[Check], message: str, their_mess
 def describe(value) -> str:
     """A short description of an argument: tensors by shape and dtype, never their values."""
     if isinstance(value, torch.Tensor):
+        if value.dim() == 0:
+            return f"tensor({value.item():.4g})" if value.is_floating_point() else f"tensor({value.item()})"
         if value.numel() <= 6 and value.dim() <= 1:
             items = value.tolist() if not value.is_floating_point() else [f"{v:.4g}" for v in value.tolist()]
             return f"tensor([{', '.join(map(str, items))}])"
