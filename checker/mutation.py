@@ -84,7 +84,8 @@ def _run_one(job: MutantJob, tmp: Path) -> MutantResult:
     report = kata_dir / "events.jsonl"
     args = [str(ROOT / "tests" / f"test_{job.kata}.py"), f"--impl={kata_dir}", f"--blank={job.blank}",
             f"--kata-report={report}", "-x", "-q", "-p", "pytest_timeout", "-p", "no:unraisableexception",
-            "--timeout=10", "--rootdir", str(ROOT), "--diagnose", "--tb=line"]  # fmt: skip
+            "--timeout=10", "--rootdir", str(ROOT), "--diagnose", "--tb=line",
+            "--diagnose-budget=30"]  # fmt: skip  (the self-check wants every diagnosis, however busy the machine)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args)
     fresh = tuple(str(p) for p in (ROOT / "tests", ROOT / "reference", ROOT / "katas", tmp))

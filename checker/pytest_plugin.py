@@ -39,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--blank", action="append", default=[], help="run only the tests of this blank (NN.M)")
     group.addoption("--kata-report", default=None, help="write JSON lines of test events here (for the grader)")
     group.addoption("--diagnose", action="store_true", help="name the catalogued mistake a failing answer matches")
+    group.addoption("--diagnose-budget", type=float, default=None, help="seconds all diagnoses of the run may take")
 
 
 def impl_dir(config: pytest.Config) -> Path:
@@ -56,9 +57,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config._looping_lines = {}  # (file, line) where a test timed out -> that test's name
     config._diagnosis_tries = {}  # blank -> failing tests diagnosed so far in this run
     if config.getoption("--diagnose"):
-        from checker.diagnosis import Budget
+        from checker.diagnosis import BUDGET_S, Budget
 
-        config._diagnosis_budget = Budget()
+        config._diagnosis_budget = Budget(config.getoption("--diagnose-budget") or BUDGET_S)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
