@@ -1,6 +1,7 @@
 """The milestones' own code, in seconds: a few training steps, the files they write, and how they
 stop when a kata they need does not pass. The real runs are benchmarks (benchmarks/milestones.py)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -70,3 +71,19 @@ def test_ddpm_milestone_trains_with_the_learners_step_and_writes_samples_and_tra
     samples, trajectory = result.pngs
     assert Image.open(samples).size[0] == 4 * 16 * 8 + 5 * 4
     assert Image.open(trajectory).size[0] == 12 * 16 * 8 + 13 * 4  # x_19, then every 2 steps down to x_0, and the sample
+
+
+@pytest.mark.parametrize("name, metric", [("caption", "exact_match"), ("clip", "retrieval_top1")])
+def test_caption_and_clip_milestones_run_on_the_learners_tokenizer_and_write_their_pngs(out, monkeypatch, name, metric):
+    import importlib
+
+    from milestones.text import tokenized_scenes
+
+    module = importlib.import_module(f"milestones.{name}")
+    spec = dataclasses.replace(module.SPEC, make_data=lambda mods: tokenized_scenes(mods, n_train=256, n_eval=40))
+    result = run(spec, use_reference=True, steps=2, states=NOTHING_PASSES, device="cpu")
+    saved = json.loads((out / name / "result.json").read_text())
+    assert saved["metric"] == metric and 0 <= saved[metric] <= 1 and saved["katas"]["k01_tokenizer"] == "reference"
+    assert set(saved["details"]["heldout_scenes_by_kind"]) == {"single", "position", "pair"}
+    for png in result.pngs:
+        assert Image.open(png).size[0] > 100
