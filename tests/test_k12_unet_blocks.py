@@ -3,12 +3,13 @@
 Oracles: torch's functionals with the block's own weights: F.group_norm, F.silu, F.conv2d,
 F.linear; nearest-neighbour upsampling as repeat_interleave; kata 04's multi-head attention
 written with F.scaled_dot_product_attention over the H·W pixels (token i·W + j is pixel (i, j)).
-The three blanks of ResBlock.forward are graded one at a time: forward hooks on the block's own
-layers see what each layer was given, so the test of the first layer reads h where it reaches
-norm2 (with the time term zeroed), the time is read as the difference two time vectors make
-there, and the second layer is graded from whatever reached norm2. Gradients: backward through
-the learner's output and the oracle's, the oracle run on a deep copy (assert_gradients); for
-ResBlock through the same cut points (h at norm2 is a tensor of the graph too).
+The three blanks of ResBlock.forward are graded one at a time by hooks on the block's own
+layers: the first layer by what conv1 was given (forward stops there, so 12.2 and 12.3 need not
+be written yet) and by h where the second layer reads it, with time_proj and the 1×1 skip set to
+zero; the time by the difference two time vectors make to that h (the first layer does not
+read temb); the second layer and the skip from whatever h it was given. Gradients: backward
+through the learner's output and the oracle's, the oracle run on a deep copy
+(assert_gradients); for ResBlock from the same cut points (h is a tensor of the graph too).
 """
 
 import copy
@@ -58,14 +59,14 @@ class Stop(Exception):
 class Layers:
     """Hooks on a ResBlock's own layers, so each blank of forward is graded alone. Records what
     norm1, conv1, norm2 and conv2 are given, call by call (the tensor, in the autograd graph, and a
-    copy of its values then), and conv1's first output. stop="conv1" ends forward once conv1 has
-    run; stop="second layer" once the second half is about to read h (see `h`)."""
+    copy of its values then). stop="conv1" ends forward once conv1 has run; stop="second layer"
+    once the second half is about to read h (see `h`)."""
 
     def __init__(self, block, stop=None):
-        self.stop, self.calls, self.conv1_out = stop, [], None
+        self.stop, self.calls = stop, []
         self.handles = [getattr(block, n).register_forward_pre_hook(self._given(n), with_kwargs=True)
                         for n in ("norm1", "conv1", "norm2", "conv2")]  # fmt: skip
-        self.handles.append(block.conv1.register_forward_hook(self._conv1_gave))
+        self.handles.append(block.conv1.register_forward_hook(self._conv1_ran))
 
     def _given(self, name):
         def hook(module, args, kwargs):
@@ -76,9 +77,7 @@ class Layers:
 
         return hook
 
-    def _conv1_gave(self, module, args, output):
-        if self.conv1_out is None:
-            self.conv1_out = output.detach().clone()
+    def _conv1_ran(self, module, args, output):
         if self.stop == "conv1":
             raise Stop
 
@@ -111,8 +110,8 @@ class Layers:
     def h_at_second_layer(self, where, seed):
         found = self.h()
         if found is None:
-            fail("ResBlock.forward never called self.norm2 after self.conv1: the second layer starts with it "
-                 "(use the block's own layers: self.norm1, self.conv1, self.time_proj, self.norm2, self.conv2, self.skip)",
+            fail("ResBlock.forward never called self.norm2 after self.conv1: the second layer starts with it (use "
+                 "the block's own layers: self.norm1, self.conv1, self.time_proj, self.norm2, self.conv2, self.skip)",
                  where, seed)  # fmt: skip
         return found
 
@@ -219,8 +218,8 @@ def test_12_2_time_added_per_channel(kata, seed, case):
     if not difference.any():
         fail("h reached the second layer the same whatever temb was: the time vector was not added "
              "(h = h + time_proj(SiLU(temb)), one value per channel)", where, seed)  # fmt: skip
-    name = ("the difference two time vectors make to h where the second layer reads it "
-            "(time_proj(SiLU(temb))[:, :, None, None]: one value per image and channel, the same at every pixel)")  # fmt: skip
+    name = ("the difference two time vectors make to h where the second layer reads it (time_proj(SiLU(temb))"
+            "[:, :, None, None]: one value per image and channel, the same at every pixel)")  # fmt: skip
     assert_close(difference, expected, call=where, seed=seed, name=name)
 
 
