@@ -15,7 +15,9 @@ in BERT, GPT and CLIP) are simply a second table, one row per position.
 The token vectors are added to the positions, so their scales must match. Vaswani et al.
 multiply the embedding weights by √D (§3.4), bringing them to the scale of the sinusoids
 (entries between -1 and 1); here the table starts as randn / √D, so the product's entries
-start near unit variance.
+start near unit variance. The learned positions start at unit variance too: were they much
+smaller, a model trained for minutes would hardly see word order ("a red circle above a blue
+square" and "a blue square above a red circle" hold the same words).
 
 The blanks: the token lookup (02.1), the clock rates (02.2), the sin/cos table (02.3), and
 adding learned positions (02.4).
@@ -78,7 +80,9 @@ class LearnedPositions(nn.Module):
     def __init__(self, max_len: int, dim: int) -> None:
         super().__init__()
         self.max_len = max_len
-        self.weight = nn.Parameter(torch.randn(max_len, dim) * 0.02)  # (max_len, D)
+        # (max_len, D), at the scale of the token vectors. GPT-2's std of 0.02 suits its long training;
+        # a small model trained for minutes barely moves it, and reads its text as a bag of words.
+        self.weight = nn.Parameter(torch.randn(max_len, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, D) with T <= max_len  →  (B, T, D): x plus the vectors of positions 0..T-1."""
