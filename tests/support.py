@@ -348,3 +348,13 @@ def assert_gradients(
             continue
         assert_close(g_mine, g_theirs, call=call, seed=seed, atol=atol, rtol=rtol,
                      name=f"the gradient with respect to {name}")  # fmt: skip
+
+
+def randomise_group_norms(module: torch.nn.Module) -> None:
+    """GroupNorms start as weight 1, bias 0: all alike, so a test cannot tell which one a learner
+    used, or whether one was skipped. Random affine parameters make each one count."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, torch.nn.GroupNorm):
+                m.weight.copy_(1 + 0.5 * torch.randn_like(m.weight))
+                m.bias.copy_(0.5 * torch.randn_like(m.bias))

@@ -17,7 +17,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail
+from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms
 from torch import nn
 
 
@@ -29,13 +29,6 @@ def conv(layer, x):
     return F.conv2d(x, layer.weight, layer.bias, stride=layer.stride, padding=layer.padding)
 
 
-def randomise_norms(module):
-    """GroupNorms start as weight 1, bias 0: all alike. Random ones tell norm1, norm2 and none apart."""
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, nn.GroupNorm):
-                m.weight.copy_(1 + 0.5 * torch.randn_like(m.weight))
-                m.bias.copy_(0.5 * torch.randn_like(m.bias))
 
 
 def leaves(*tensors):
@@ -145,7 +138,7 @@ def res_case(kata, seed, case):
     B, C_in, C_out, H, W, D, groups = case
     torch.manual_seed(seed)
     block = kata.ResBlock(C_in, C_out, D, groups)
-    randomise_norms(block)
+    randomise_group_norms(block)
     x = torch.randn(B, C_in, H, W) * 2 + 0.5
     temb = torch.randn(B, D) * 2
     where = call(f"ResBlock({C_in}, {C_out}, time_dim={D}, groups={groups})", x, temb)
@@ -338,7 +331,7 @@ def attention_case(kata, seed, case):
     B, C, H, W, heads, groups = case
     torch.manual_seed(seed)
     layer = kata.SelfAttention2d(C, heads, groups)
-    randomise_norms(layer)
+    randomise_group_norms(layer)
     x = torch.randn(B, C, H, W) + 0.5
     return layer, x, call(f"SelfAttention2d({C}, n_heads={heads}, groups={groups})", x)
 

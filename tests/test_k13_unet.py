@@ -22,7 +22,7 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail
+from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms
 from torch import nn
 
 # 2 and 3 levels, 3 and 1 image channels, H ≠ W, batch 1 and more, attention at different levels
@@ -35,13 +35,6 @@ CASES = [  # (UNetConfig's fields, (B, H, W))
 ]  # fmt: skip
 
 
-def randomise_norms(module):
-    """GroupNorms start as weight 1, bias 0: all alike. Random ones make each one count."""
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, nn.GroupNorm):
-                m.weight.copy_(1 + 0.5 * torch.randn_like(m.weight))
-                m.bias.copy_(0.5 * torch.randn_like(m.bias))
 
 
 def unet_case(kata, seed, case):
@@ -50,7 +43,7 @@ def unet_case(kata, seed, case):
     settings, (B, H, W) = case
     torch.manual_seed(seed)
     unet = kata.UNet(kata.UNetConfig(**settings))
-    randomise_norms(unet)
+    randomise_group_norms(unet)
     x = torch.randn(B, settings["in_channels"], H, W)
     t = torch.randint(0, 1000, (B,))
     context = torch.randn(B, 5, 6)
