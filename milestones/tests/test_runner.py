@@ -8,9 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
+from types import SimpleNamespace
+
 from checker import cli
 from milestones import runner, vit
 from milestones.runner import MissingKatas, run
+from shapes.world import make_scenes
 
 torch.set_num_threads(1)
 NOTHING_PASSES = {f"{n:02d}": "not started" for n in range(9)}
@@ -37,8 +40,15 @@ def test_the_chain_takes_yours_where_it_passes_and_ours_elsewhere_with_reference
     assert sources["k03_attention"].parent.name == "katas" and sources["k06_vit"].parent.name == "reference"
 
 
+def small_vit_data(mods):
+    return SimpleNamespace(**{part: make_scenes(n, seed=i, split=split, kinds=vit.KINDS)
+                              for i, (part, n, split) in enumerate([("train", 256, "train"), ("fresh", 64, "train"),
+                                                                    ("unseen", 64, "heldout")])})  # fmt: skip
+
+
 def test_vit_milestone_writes_its_result_and_png_and_reuses_its_checkpoint(out):
-    first = run(vit.SPEC, use_reference=True, steps=3, states=NOTHING_PASSES, device="cpu")
+    spec = dataclasses.replace(vit.SPEC, make_data=small_vit_data)
+    first = run(spec, use_reference=True, steps=3, states=NOTHING_PASSES, device="cpu")
     result = json.loads((out / "vit" / "result.json").read_text())
     assert result["milestone"] == "vit" and result["metric"] == "accuracy" and 0 <= result["accuracy"] <= 1
     assert result["goal"] == 0.95 and result["steps"] == 3 and result["device"] == "cpu"
@@ -46,7 +56,7 @@ def test_vit_milestone_writes_its_result_and_png_and_reuses_its_checkpoint(out):
     assert set(result["details"]) == {"heldout_scenes", "unseen_combinations"}
     (png,) = first.pngs
     assert Image.open(png).size[0] == 8 * 16 * 8 + 9 * 4  # 8 columns of 16×16 scenes at ×8, padded
-    again = run(vit.SPEC, use_reference=True, steps=3, states=NOTHING_PASSES, device="cpu")
+    again = run(spec, use_reference=True, steps=3, states=NOTHING_PASSES, device="cpu")
     assert again.reused and again.figure == first.figure
     assert "milestone vit: held-out attribute accuracy" in again.line().plain
 
