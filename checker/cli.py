@@ -242,7 +242,7 @@ def cmd_milestone(args) -> int:
 
     if args.name not in MILESTONES:
         raise UnknownKata(f"no milestone '{args.name}'; the milestones are {', '.join(MILESTONES)}")
-    from milestones.runner import MissingKatas, run
+    from milestones.runner import MissingKatas, out_dir, run
 
     spec = importlib.import_module(MILESTONES[args.name][0]).SPEC
     out = render.console()
@@ -257,7 +257,7 @@ def cmd_milestone(args) -> int:
         return NOT_PASSING
     for png in result.pngs:
         out.print(f"wrote {shown(png)}")
-    out.print(f"wrote {shown(result.pngs[0].parent / 'result.json')}")
+    out.print(f"wrote {shown(out_dir(spec.name) / 'result.json')}")
     out.print(result.line())
     return OK if result.passed else NOT_PASSING
 
