@@ -358,3 +358,17 @@ def randomise_group_norms(module: torch.nn.Module) -> None:
             if isinstance(m, torch.nn.GroupNorm):
                 m.weight.copy_(1 + 0.5 * torch.randn_like(m.weight))
                 m.bias.copy_(0.5 * torch.randn_like(m.bias))
+
+
+def randomise_layer_norms(module: torch.nn.Module) -> None:
+    """The LayerNorms of a kata module (kata 05's, named ln1, ln2, ...) start as weight 1, bias 0:
+    all alike. Random weights and biases tell them apart."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if name.split(".")[-2].startswith("ln"):
+                p.copy_(torch.randn_like(p))
+
+
+def layer_norm(ln: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """What a LayerNorm module with its own weights computes, by torch's functional: an oracle."""
+    return torch.nn.functional.layer_norm(x, ln.weight.shape, ln.weight, ln.bias, ln.eps)

@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, layer_norm, randomise_layer_norms, with_reference
 
 # --- LayerNorm --------------------------------------------------------------------------------
 
@@ -165,18 +165,6 @@ def test_05_3_feed_forward_gradients_match_torch(kata, seed, case):
 # --- TransformerBlock -------------------------------------------------------------------------
 
 
-def randomise_norms(module):
-    """LayerNorms start as weight 1, bias 0: all alike. Random ones tell ln1 from ln2."""
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if name.split(".")[-2].startswith("ln"):
-                p.copy_(torch.randn_like(p))
-
-
-def layer_norm(ln, x):
-    return F.layer_norm(x, ln.weight.shape, ln.weight, ln.bias, ln.eps)
-
-
 def feed_forward(ff, x):
     return F.linear(gelu(F.linear(x, ff.fc1.weight, ff.fc1.bias)), ff.fc2.weight, ff.fc2.bias)
 
@@ -213,7 +201,7 @@ def test_05_4_pre_norm_residual_block(kata, monkeypatch, seed, case):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     block = kata.TransformerBlock(D, H)
-    randomise_norms(block)
+    randomise_layer_norms(block)
     x = torch.randn(B, T, D)
     mask = {None: None, "padding": padding_mask(B, T, gen), "causal": torch.ones(T, T, dtype=torch.bool).tril()}[kind]
     out = block(x, mask=mask)
@@ -233,7 +221,7 @@ def test_05_4_block_gradients_match_spec(kata, monkeypatch, seed, case):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     block = kata.TransformerBlock(D, H)
-    randomise_norms(block)
+    randomise_layer_norms(block)
     oracle = copy.deepcopy(block)  # the same weights, leaves of its own
     x = torch.randn(B, T, D)
     x, x_o = leaves(x, x)
@@ -288,7 +276,7 @@ def small_encoder(kata, monkeypatch, seed, **changes):
     torch.manual_seed(seed)
     config = kata.TextEncoderConfig(**{**SMALL, **changes})
     encoder = kata.TextEncoder(config)
-    randomise_norms(encoder)
+    randomise_layer_norms(encoder)
     with torch.no_grad():
         encoder.positions.weight.normal_()  # positions as large as the token vectors: leaving them out shows
     return encoder, config

@@ -14,7 +14,7 @@ hard-coded ID from the argument.
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, layer_norm, randomise_layer_norms, with_reference
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -29,18 +29,6 @@ def captions(lengths, T, pad_id, V, gen):
             words[b, n - 1] = EOS
         words[b, n:] = pad_id
     return words
-
-
-def randomise_norms(module):
-    """LayerNorms start as weight 1, bias 0: all alike. Random ones tell ln1, ln2 and ln3 apart."""
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if name.split(".")[-2].startswith("ln"):
-                p.copy_(torch.randn_like(p))
-
-
-def layer_norm(ln, x):
-    return F.layer_norm(x, ln.weight.shape, ln.weight, ln.bias, ln.eps)
 
 
 # --- 07.1: caption_mask -----------------------------------------------------------------------
@@ -95,7 +83,7 @@ def block_case(kata, seed, case):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     block = kata.DecoderBlock(D, H, context_dim=Dc)
-    randomise_norms(block)
+    randomise_layer_norms(block)
     x = torch.randn(B, T, D)
     context = torch.randn(B, Tk, D if Dc is None else Dc)
     lengths = torch.randint(1, T + 1, (B,), generator=gen).tolist()
@@ -142,7 +130,7 @@ def small_model(kata, monkeypatch, seed, **changes):
     torch.manual_seed(seed)
     config = kata.CaptionConfig(**{**SMALL, **changes})
     model = kata.CaptionModel(config)
-    randomise_norms(model)
+    randomise_layer_norms(model)
     with torch.no_grad():
         model.positions.weight.normal_()  # positions as large as the token vectors: leaving them out shows
     return model, config
