@@ -246,7 +246,7 @@ def cmd_milestone(args) -> int:
 
     spec = importlib.import_module(MILESTONES[args.name][0]).SPEC
     out = render.console()
-    out.print(Text(f"Milestone {spec.name}: {MILESTONES[args.name][1]}.", style="bold"))
+    out.print(Text(f"Milestone {spec.name} (after kata {MILESTONES[args.name][1]}): {MILESTONES[args.name][2]}.", style="bold"))
     out.print(Text(f"Budget: {args.steps or spec.steps} steps ({spec.minutes} on 2 CPU cores); "
                    f"goal: {spec.says} ≥ {spec.goal:.0%}.", style="dim"))  # fmt: skip
     try:

@@ -66,6 +66,7 @@ def test_the_cli_names_an_unknown_milestone_and_a_missing_kata(sandbox, capsys):
     assert "the milestones are vit" in capsys.readouterr().out
     assert cli.main(["milestone", "vit"]) == cli.NOT_PASSING
     out = " ".join(capsys.readouterr().out.split())
+    assert "Milestone vit (after kata 06): your ViT reads" in out
     assert "Not passing yet: kata 02 (k02_embeddings: not started)" in out and "nox -s kata-02" in out
 
 
