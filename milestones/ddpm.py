@@ -10,7 +10,8 @@ no blends of two scenes, no leftover noise; shapes.judge.clean_scenes). The PNGs
 and the trajectory of a few of them from noise to image.
 
 T = 250 steps (the cosine schedule, kata 09): 1000 would sample four times slower on a CPU
-for little gain at 16×16.
+for little gain at 16×16. The budget, 3000 steps of 32 scenes, takes about 9 minutes on 2 CPU
+cores: at 1500 steps the judge found 72% of the samples clean, at 3000 steps 91%.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ SPEC = Spec(
     metric="clean_share",
     says="samples the judge reads as clean scenes",
     goal=0.90,
-    steps=1500,
-    minutes="about 5 minutes",
+    steps=3000,
+    minutes="about 9 minutes",
     batch_size=32,
     lr=2e-3,
     make_data=make_data,
