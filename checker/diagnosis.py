@@ -3,8 +3,9 @@
 
 "The same way" means: the same kind of failure at the same check, with the same value there
 (shape, dtype, and values within the check's tolerance; see support.same_result), or the same
-exception with the same message, raised by the same line of code. Runs inside the grader's pytest process (pytest_plugin.py),
-after the learner's test failed and before its fixtures are torn down.
+exception with the same message, raised by the same line of code. Runs inside the grader's
+pytest process (pytest_plugin.py), after the learner's test failed and before its fixtures are
+torn down.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import runpy
 import sys
 import time
 import traceback
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -26,7 +27,7 @@ BUDGET_S = 2.0  # all diagnoses of one grading run together: past it, no more ar
 
 
 class Budget:
-    def __init__(self, seconds: float = BUDGET_S) -> None:
+    def __init__(self, seconds: float) -> None:
         self.deadline = time.monotonic() + seconds
 
     def left(self) -> bool:

@@ -54,7 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.path.insert(0, str(REFERENCE_DIR))
     path = config.getoption("--kata-report")
     config._kata_report = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
-    config._looping_lines = {}  # (file, line) where a test timed out -> that test's name
+    config._looping_lines = {}  # (file, line) where a test timed out -> which test it was, in words
     config._diagnosis_tries = {}  # blank -> failing tests diagnosed so far in this run
     if config.getoption("--diagnose"):
         from checker.diagnosis import BUDGET_S, Budget

@@ -19,10 +19,6 @@ from shapes.grid import save_grid
 from shapes.world import KINDS
 
 
-def make_data(mods):
-    return tokenized_scenes(mods)
-
-
 def build(mods, data) -> torch.nn.Module:
     config = mods.captioning.CaptionConfig(vocab_size=len(data.vocab), max_len=data.max_len + 1)
     return mods.captioning.CaptionModel(config)
@@ -69,7 +65,7 @@ SPEC = Spec(
     goal=0.80,
     steps=1200,
     minutes="about 2 minutes",
-    make_data=make_data,
+    make_data=tokenized_scenes,
     build=build,
     loss=loss,
     batch=batch_of,

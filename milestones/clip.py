@@ -20,10 +20,6 @@ from shapes.grid import save_grid, save_matrix
 from shapes.world import KINDS
 
 
-def make_data(mods):
-    return tokenized_scenes(mods)
-
-
 def build(mods, data) -> torch.nn.Module:
     config = mods.clip.CLIPConfig(
         vision=mods.vit.ViTConfig(), text=mods.transformer.TextEncoderConfig(vocab_size=len(data.vocab), max_len=data.max_len)
@@ -82,7 +78,7 @@ SPEC = Spec(
     goal=0.90,
     steps=1200,
     minutes="about 2 minutes",
-    make_data=make_data,
+    make_data=tokenized_scenes,
     build=build,
     loss=loss,
     batch=batch_of,
