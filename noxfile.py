@@ -131,7 +131,7 @@ def selfcheck(session: nox.Session) -> None:
     katas(session, "selfcheck", *session.posargs)
 
 
-@nox.session(python=False, default=False)
-def generate(session: nox.Session) -> None:
-    """Maintainers: regenerate katas/ and the tests manifest from reference/ and tests/."""
-    katas(session, "generate", *session.posargs)
+@nox.session(name="sync-katas", python=False, default=False)
+def sync_katas(session: nox.Session) -> None:
+    """Maintainers: rewrite katas/ and the tests manifest from reference/ and tests/."""
+    katas(session, "sync", *session.posargs)

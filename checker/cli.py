@@ -262,7 +262,7 @@ def cmd_milestone(args) -> int:
     return OK if result.passed else NOT_PASSING
 
 
-def cmd_generate(args) -> int:
+def cmd_sync(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
         note = f" (the old file had your work: kept as {shown(saved)})" if saved else ""
@@ -319,9 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, help="the training budget (default: the milestone's own)")
     p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
     p.set_defaults(run=cmd_milestone)
-    p = sub.add_parser("generate", help="maintainers: regenerate katas/ from reference/")
+    p = sub.add_parser("sync", help="maintainers: rewrite katas/ and the tests manifest from reference/ and tests/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
-    p.set_defaults(run=cmd_generate)
+    p.set_defaults(run=cmd_sync)
     p = sub.add_parser("selfcheck", help="maintainers: check the authoring (katas, tests, mutants)")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.add_argument("--no-mutants", action="store_true", help="skip the mutant runs")

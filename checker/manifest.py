@@ -1,6 +1,6 @@
 """The fingerprints of the shipped tests, so grading can tell when a test was edited.
 
-`katas generate` writes them to checker/tests_manifest.json; the self-check verifies they are
+`katas sync` writes them to checker/tests_manifest.json; the self-check verifies they are
 current; the grader refuses to count a grade made with tests that differ from them.
 """
 

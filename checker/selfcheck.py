@@ -68,14 +68,14 @@ def check_generated(katas, f: Findings) -> None:
     stale = [shown(k.kata_path) for k in katas if not k.kata_path.exists()
              or normalize(k.kata_path.read_text(encoding="utf-8")) != generate_kata(k.reference_source)]  # fmt: skip
     if stale:
-        f.bad(f"not what reference/ generates: {', '.join(stale)} (run `katas generate`)")
+        f.bad(f"not what reference/ generates: {', '.join(stale)} (run `katas sync`)")
     else:
         f.ok("katas/ equals what reference/ generates")
     shipped, current = shipped_manifest(), current_manifest()
     paths = [*SHARED_TEST_FILES, *(shown(k.test_path) for k in katas)]
     stale = [p for p in paths if shipped.get(p) != current.get(p)]
     if stale:
-        f.bad(f"checker/tests_manifest.json is out of date for {', '.join(stale)} (run `katas generate`)")
+        f.bad(f"checker/tests_manifest.json is out of date for {', '.join(stale)} (run `katas sync`)")
     else:
         f.ok("the tests manifest is current")
 
