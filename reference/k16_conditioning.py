@@ -1,0 +1,116 @@
+"""Kata 16: Text conditioning: the U-Net reads the prompt through cross-attention.
+
+Kata 13's U-Net draws *a* scene; to draw *the* scene a prompt describes, the prompt has to
+reach it. Stable Diffusion (Rombach et al. 2022, §3.3) does it with cross-attention: at the
+U-Net's attention levels, every pixel (an image token, a C-vector) asks the prompt's tokens
+(the text encoder's features, kata 05) what to draw there. The layer is a **spatial
+transformer**, a Transformer block (kata 05) run on the pixels as tokens:
+
+    x ── GroupNorm, 1×1 conv ── pixels as tokens (B, H·W, C)
+             h = h + SelfAttention(LayerNorm(h))                 pixels look at each other
+             h = h + CrossAttention(LayerNorm(h), text, mask)    pixels read the prompt
+             h = h + FeedForward(LayerNorm(h))
+         ── back to (B, C, H, W), 1×1 conv ── added to x
+
+The queries come from the pixels, the keys and values from the text: kata 04's
+MultiHeadAttention with a context. The prompt's padding must never be read: the key padding
+mask (B, 1, Tc) is True at real tokens, as in kata 05. ConditionalUNet is kata 13's U-Net with
+this layer at every attention level; nothing else changes, since kata 13 already hands every
+attention layer the context and its mask.
+
+**Condition dropout** (Ho & Salimans 2022) prepares for classifier-free guidance (kata 17):
+while training, each caption is replaced by the empty caption ("", just <bos> <eos>) with a
+small probability p (0.1), so one network learns both ε(x_t, t, prompt) and ε(x_t, t, nothing).
+Only training drops captions; sampling always gives the prompt (and the empty caption beside
+it, for guidance).
+
+Edit only inside the blanks; leave names, signatures and the code around them as they are.
+
+Shapes used in this file:
+    B: batch size   C: channels   H, W: height and width   N = H·W: pixels as tokens
+    T, Tc: caption length (tokens)   Dc: width of the text features
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from k01_tokenizer import BOS_ID, EOS_ID, PAD_ID
+from k04_multihead import MultiHeadAttention
+from k05_transformer import FeedForward, LayerNorm
+from k13_unet import UNet
+
+
+class SpatialTransformer(nn.Module):
+    """A Transformer block on the pixels: self-attention, cross-attention to the prompt, feed-forward."""
+
+    def __init__(self, channels: int, context_dim: int, n_heads: int = 4, groups: int = 8) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(groups, channels)
+        self.proj_in = nn.Conv2d(channels, channels, 1)
+        self.ln1 = LayerNorm(channels)
+        self.self_attn = MultiHeadAttention(channels, n_heads)
+        self.ln2 = LayerNorm(channels)
+        self.cross_attn = MultiHeadAttention(channels, n_heads, context_dim)  # queries: C wide; keys, values: from Dc
+        self.ln3 = LayerNorm(channels)
+        self.ff = FeedForward(channels, 4 * channels)
+        self.proj_out = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (B, C, H, W)   context: (B, Tc, Dc) text features   context_mask: (B, 1, Tc) bool, True at real tokens
+        Returns (B, C, H, W)."""
+        B, C, H, W = x.shape
+        # BLANK 16.1 (about 1 line): GroupNorm and proj_in, then the pixels as a sequence of tokens (B, N, C).
+        # HINT: Kata 12's SelfAttention2d did the same: flatten H and W into one axis, and move C last.
+        # HINT: self.proj_in(self.norm(x)) is (B, C, H, W); .flatten(2) is (B, C, N); .transpose(1, 2) is (B, N, C).
+        # HINT: h = self.proj_in(self.norm(x)).flatten(2).transpose(1, 2)
+        h = self.proj_in(self.norm(x)).flatten(2).transpose(1, 2)  # (B, N, C)
+        # END BLANK 16.1
+        # BLANK 16.2 (about 2 lines): pre-norm self-attention among the pixels, then pre-norm cross-attention to the context with its mask, each added back.
+        # HINT: Two residual sub-layers as in kata 05's block; the second one's keys and values are the prompt's tokens, and the mask hides its padding.
+        # HINT: self.self_attn(self.ln1(h)) needs no mask; self.cross_attn(self.ln2(h), context, context_mask): queries from pixels, keys from text.
+        # HINT: h = h + self.self_attn(self.ln1(h)); h = h + self.cross_attn(self.ln2(h), context, context_mask)
+        h = h + self.self_attn(self.ln1(h))  # (B, N, C)
+        h = h + self.cross_attn(self.ln2(h), context, context_mask)  # (B, N, C): mask (B, 1, Tc) broadcasts over N
+        # END BLANK 16.2
+        # BLANK 16.3 (about 2 lines): pre-norm feed-forward added back; then the tokens back to (B, C, H, W), proj_out, and x added back.
+        # HINT: The third sub-layer is like the others; then undo blank 16.1's reshaping in reverse order before the 1×1 conv.
+        # HINT: h.transpose(1, 2).reshape(B, C, H, W) is the image again; the whole layer is a residual around x.
+        # HINT: h = h + self.ff(self.ln3(h)); return x + self.proj_out(h.transpose(1, 2).reshape(B, C, H, W))
+        h = h + self.ff(self.ln3(h))  # (B, N, C)
+        return x + self.proj_out(h.transpose(1, 2).reshape(B, C, H, W))  # (B, C, H, W)
+        # END BLANK 16.3
+
+
+class ConditionalUNet(UNet):
+    """Kata 13's U-Net with a SpatialTransformer at each attention level (config.context_dim must be set)."""
+
+    def attention(self, channels: int) -> nn.Module:
+        # BLANK 16.4 (about 1 line): a SpatialTransformer for this level's channels, reading text of width config.context_dim.
+        # HINT: UNet.__init__ calls self.attention(channels) at every level that has attention: override it, and every level reads the prompt.
+        # HINT: SpatialTransformer(channels, context_dim, n_heads, groups), each from self.config.
+        # HINT: return SpatialTransformer(channels, self.config.context_dim, self.config.n_heads, self.config.groups)
+        return SpatialTransformer(channels, self.config.context_dim, self.config.n_heads, self.config.groups)
+        # END BLANK 16.4
+
+
+def empty_caption(batch_size: int, length: int) -> torch.Tensor:
+    """The empty caption "" encoded (kata 01: <bos> <eos>) and padded to `length`, B times.  Returns (B, T) long."""
+    tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long)
+    tokens[:, 0], tokens[:, 1] = BOS_ID, EOS_ID
+    return tokens
+
+
+def drop_condition(tokens: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each caption replaced by the empty caption with probability p, independently (a new tensor).
+
+    tokens: (B, T) long, padded, T ≥ 2  →  (B, T) long
+    """
+    # BLANK 16.5 (about 3 lines): one uniform draw per caption (with the generator); where it is below p, the row becomes the empty caption.
+    # HINT: One coin per caption, not per token: a caption is kept or dropped whole, and the input itself is left as it was.
+    # HINT: torch.rand(B, generator=generator) < p marks the dropped rows (B,); torch.where with [:, None] picks rows of empty_caption(B, T) or tokens.
+    # HINT: drop = torch.rand(tokens.shape[0], generator=generator) < p; return torch.where(drop[:, None], empty_caption(*tokens.shape), tokens)
+    drop = torch.rand(tokens.shape[0], generator=generator) < p  # (B,) bool: this caption is dropped
+    return torch.where(drop[:, None], empty_caption(*tokens.shape), tokens)  # (B, T)
+    # END BLANK 16.5
