@@ -114,6 +114,12 @@ for _name, (_module, _after, _shows) in MILESTONES.items():
 
 
 @nox.session(python=False, default=False)
+def generate(session: nox.Session) -> None:
+    """Draw a prompt with your own model: nox -s generate -- "a red circle above a blue square" (-n, --seed, --reference)"""
+    katas_for(session, "generate", "prompt", '"a red circle above a blue square"')
+
+
+@nox.session(python=False, default=False)
 def grade(session: nox.Session) -> None:
     """Grade every kata you started (what CI runs on your fork)."""
     katas(session, "grade")

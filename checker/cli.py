@@ -262,6 +262,52 @@ def cmd_milestone(args) -> int:
     return OK if result.passed else NOT_PASSING
 
 
+def cmd_generate(args) -> int:
+    """Draw a prompt with the learner's own text-to-image model (trained once, then reused)."""
+    import importlib
+
+    from milestones import GENERATORS, MILESTONES
+    from milestones.runner import MissingKatas, out_dir, trained
+    from shapes.world import VOCABULARY, parse_caption
+
+    out = render.console()
+    prompt = " ".join(args.prompt).strip()
+    unknown = [w for w in prompt.lower().split() if w not in VOCABULARY]
+    if not prompt or unknown:
+        said = f"{unknown[0]!r} is not a word the shapes world has" if unknown else "say what to draw"
+        out.print(Text(f"{said}. The words it knows: {' '.join(VOCABULARY)}.\n"
+                       'For example: katas generate "a red circle above a blue square"', style="red"))  # fmt: skip
+        return BAD_REQUEST
+    try:
+        parse_caption(prompt)
+    except ValueError as e:
+        out.print(Text(str(e), style="red"))
+        return BAD_REQUEST
+    name = "latent" if args.latent else "text2image"
+    module = importlib.import_module(MILESTONES[name][0])
+    spec = module.SPEC
+    checkpoint = out_dir(name) / "checkpoint.pt"
+    if args.retrain or not checkpoint.exists():
+        out.print(Text(f"Training the model of milestone {name} first ({spec.steps} steps, {spec.minutes} on 2 CPU "
+                       "cores); the checkpoint is kept, so the next prompt draws at once.", style="dim"))  # fmt: skip
+    try:
+        model = trained(spec, use_reference=args.reference, device=args.device, retrain=args.retrain, console=out)
+    except MissingKatas as e:
+        out.print(Text(str(e), style="red"))
+        return NOT_PASSING
+    images = GENERATORS[name](model, [prompt] * args.n, steps=args.steps, scale=args.guidance, seed=args.seed)
+    slug = "_".join(prompt.lower().split())
+    path = out_dir("generate") / f"{slug}_seed{args.seed}.png"
+    from shapes.grid import save_grid
+
+    save_grid(images, [prompt] * args.n if args.n <= 8 else None, path)
+    out.print(f"{args.n} image{'s' if args.n > 1 else ''} of {prompt!r} by the model of milestone {name} "
+              f"({'checkpoint reused' if model.reused else f'trained {model.steps} steps'}, DDIM {args.steps} steps, "
+              f"guidance {args.guidance:g}, seed {args.seed}):")  # fmt: skip
+    out.print(shown(path))
+    return OK
+
+
 def cmd_sync(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
@@ -319,6 +365,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, help="the training budget (default: the milestone's own)")
     p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
     p.set_defaults(run=cmd_milestone)
+    p = sub.add_parser("generate", help='draw a prompt with your model: `katas generate "a red circle above a blue square"`')
+    p.add_argument("prompt", nargs="*", help="what to draw, in the shapes world's words")
+    p.add_argument("-n", type=int, default=8, help="how many images (default 8)")
+    p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
+    p.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed draws the same images (default 0)")
+    p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
+    p.add_argument("--latent", action="store_true", help="use the latent model (milestone latent, after kata 21)")
+    p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
+    p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
+    p.set_defaults(run=cmd_generate)
     p = sub.add_parser("sync", help="maintainers: rewrite katas/ and the tests manifest from reference/ and tests/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.set_defaults(run=cmd_sync)

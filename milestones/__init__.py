@@ -17,4 +17,22 @@ MILESTONES = {
     "caption": ("milestones.caption", "07", "your captioner describes scenes it never saw"),
     "clip": ("milestones.clip", "08", "your CLIP finds each scene's caption among all the others"),
     "ddpm": ("milestones.ddpm", "15", "your U-Net, trained with your DDPM, draws scenes from pure noise"),
+    "text2image": ("milestones.text2image", "18", "your conditional U-Net draws the scene a sentence describes"),
+    "latent": ("milestones.latent", "21", "your VAE and latent diffusion pipeline draw the scene a sentence describes"),
 }
+
+
+def _draw_text2image(trained, prompts: list[str], steps: int, scale: float, seed: int):
+    from milestones import text2image
+
+    return text2image.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
+
+
+def _draw_latent(trained, prompts: list[str], steps: int, scale: float, seed: int):
+    from milestones import latent
+
+    return latent.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
+
+
+# what `katas generate` draws with: name -> (trained model, prompts, DDIM steps, guidance scale, seed) -> images in [0, 1]
+GENERATORS = {"text2image": _draw_text2image, "latent": _draw_latent}

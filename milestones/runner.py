@@ -52,6 +52,7 @@ class Spec:
     train_size: Callable = field(default=None, repr=False)  # (data) -> how many training examples
     evaluate: Callable = field(default=None, repr=False)  # (mods, model, data, out_dir, device) -> (figure, details, [PNG paths])
     step: Callable | None = field(default=None, repr=False)  # (mods, model, batch, optimizer) -> loss: the learner's own training step, if a kata has one
+    pretrain: Callable | None = field(default=None, repr=False)  # (mods, model, data, device, console) -> seconds: a stage trained before the main one (e.g. the text encoder)
 
 
 class MissingKatas(Exception):
@@ -194,9 +195,27 @@ def train(spec: Spec, mods, model: torch.nn.Module, data, steps: int, device: to
     return time.perf_counter() - start
 
 
-def run(spec: Spec, use_reference: bool = False, device: str = "auto", steps: int | None = None,
-        retrain: bool = False, console: Console | None = None, states: dict[str, str] | None = None) -> Result:  # fmt: skip
-    """Run a milestone end to end. `states`: each kata's state (by number); graded if not given."""
+@dataclass
+class Trained:
+    """A milestone's model, trained now or loaded from its checkpoint, with what made it."""
+
+    mods: SimpleNamespace
+    model: torch.nn.Module
+    data: object
+    sources: dict[str, Path]
+    device: torch.device
+    steps: int
+    seconds: float
+    reused: bool
+
+    @property
+    def used(self) -> dict[str, str]:
+        return {module: ("reference" if path.parent == catalog.REFERENCE_DIR else "yours") for module, path in self.sources.items()}
+
+
+def trained(spec: Spec, use_reference: bool = False, device: str = "auto", steps: int | None = None,
+            retrain: bool = False, console: Console | None = None, states: dict[str, str] | None = None) -> Trained:  # fmt: skip
+    """The milestone's model: its checkpoint where one fits (the same katas' code, the same budget), else trained now."""
     console = console or Console(highlight=False)
     steps = spec.steps if steps is None else steps
     katas = chain_of(spec)
@@ -211,22 +230,30 @@ def run(spec: Spec, use_reference: bool = False, device: str = "auto", steps: in
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory(prefix=f"milestone-{spec.name}-") as tmp:
         mods = import_chain(sources, Path(tmp))
-        data = spec.make_data(mods)
-        model = spec.build(mods, data).to(target)
-        key = checkpoint_key(spec, sources, steps)
-        checkpoint = folder / "checkpoint.pt"
-        saved = torch.load(checkpoint, map_location=target, weights_only=True) if checkpoint.exists() else None
-        reused = bool(saved) and saved.get("key") == key and not retrain
-        if reused:
-            model.load_state_dict(saved["state_dict"])
-            seconds = saved["seconds"]
-            model.eval()
-        else:
-            seconds = train(spec, mods, model, data, steps, target, console)
-            torch.save({"key": key, "state_dict": model.state_dict(), "seconds": seconds}, checkpoint)
-        with torch.no_grad():
-            figure, details, pngs = spec.evaluate(mods, model, data, folder, target)
-    used = {module: ("reference" if path.parent == catalog.REFERENCE_DIR else "yours") for module, path in sources.items()}
-    result = Result(spec, figure, steps, seconds, str(target), used, reused, details, pngs)
+    data = spec.make_data(mods)
+    model = spec.build(mods, data).to(target)
+    key = checkpoint_key(spec, sources, steps)
+    checkpoint = folder / "checkpoint.pt"
+    saved = torch.load(checkpoint, map_location=target, weights_only=True) if checkpoint.exists() else None
+    reused = bool(saved) and saved.get("key") == key and not retrain
+    if reused:
+        model.load_state_dict(saved["state_dict"])
+        seconds = saved["seconds"]
+        model.eval()
+    else:
+        seconds = spec.pretrain(mods, model, data, target, console) if spec.pretrain else 0.0
+        seconds += train(spec, mods, model, data, steps, target, console)
+        torch.save({"key": key, "state_dict": model.state_dict(), "seconds": seconds}, checkpoint)
+    return Trained(mods, model, data, sources, target, steps, seconds, reused)
+
+
+def run(spec: Spec, use_reference: bool = False, device: str = "auto", steps: int | None = None,
+        retrain: bool = False, console: Console | None = None, states: dict[str, str] | None = None) -> Result:  # fmt: skip
+    """Run a milestone end to end. `states`: each kata's state (by number); graded if not given."""
+    t = trained(spec, use_reference, device, steps, retrain, console, states)
+    folder = out_dir(spec.name)
+    with torch.no_grad():
+        figure, details, pngs = spec.evaluate(t.mods, t.model, t.data, folder, t.device)
+    result = Result(spec, figure, t.steps, t.seconds, str(t.device), t.used, t.reused, details, pngs)
     (folder / "result.json").write_text(json.dumps(result.as_json(), indent=2) + "\n", encoding="utf-8")
     return result

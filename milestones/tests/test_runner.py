@@ -98,3 +98,65 @@ def test_caption_and_clip_milestones_run_on_the_learners_tokenizer_and_write_the
     assert set(saved["details"]["heldout_scenes_by_kind"]) == {"single", "position", "pair"}
     for png in result.pngs:
         assert Image.open(png).size[0] > 100
+
+
+def tiny_prompts(**_):
+    from milestones.prompts import PromptSet
+
+    return PromptSet(["a red circle", "a blue square on the left"], ["a red circle above a blue square"], ["a yellow triangle"])
+
+
+@pytest.fixture
+def tiny_text2image(monkeypatch):
+    """Milestone text2image in seconds: 2 CLIP steps, 2 U-Net steps, 512 scenes, 4 prompts, 2 DDIM steps."""
+    from milestones import latent, text2image
+
+    monkeypatch.setattr(text2image, "CLIP_STEPS", 2)
+    monkeypatch.setattr(text2image, "DDIM_STEPS", 2)
+    monkeypatch.setattr(text2image, "judged_prompts", tiny_prompts)
+    monkeypatch.setattr(latent, "VAE_STEPS", 2)
+    small = lambda n, seed=1, size=16: make_scenes(512, seed=seed, split="train")  # noqa: E731
+    monkeypatch.setattr(text2image, "training_scenes", small)
+    return text2image
+
+
+@pytest.mark.parametrize("name", ["text2image", "latent"])
+def test_text_to_image_milestones_train_every_stage_and_judge_each_group(out, tiny_text2image, name):
+    import importlib
+
+    module = importlib.import_module(f"milestones.{name}")
+    result = run(module.SPEC, use_reference=True, steps=2, states=NOTHING_PASSES, device="cpu")
+    saved = json.loads((out / name / "result.json").read_text())
+    assert saved["metric"] == "pair_adherence" and 0 <= saved["pair_adherence"] <= 1 and saved["goal"] == 0.8
+    assert set(saved["details"]["adherence"]) == {"single", "pair", "unseen"}
+    assert saved["details"]["prompts"] == {"single": 2, "pair": 1, "unseen": 1}
+    assert saved["katas"]["k16_conditioning"] == "reference" and saved["katas"]["k18_ddim"] == "reference"
+    assert all(Image.open(png).size[0] > 16 for png in result.pngs)
+    if name == "latent":
+        assert saved["details"]["latent_scale"] > 0 and saved["katas"]["k21_pipeline"] == "reference"
+
+
+def test_generate_refuses_words_it_does_not_know_before_training_anything(sandbox, capsys):
+    assert cli.main(["generate", "a", "purple", "circle"]) == cli.BAD_REQUEST
+    out = " ".join(capsys.readouterr().out.split())
+    assert "'purple' is not a word the shapes world has" in out and "red green blue yellow" in out
+    assert cli.main(["generate", "circle", "a", "red"]) == cli.BAD_REQUEST
+    assert "cannot read caption 'circle a red'" in " ".join(capsys.readouterr().out.split())
+
+
+def test_generate_trains_once_then_reuses_the_checkpoint_and_writes_the_png(out, tiny_text2image, monkeypatch, capsys):
+    from milestones import text2image
+
+    monkeypatch.setattr(text2image, "SPEC", dataclasses.replace(text2image.SPEC, steps=2))
+    monkeypatch.setattr(cli, "kata_states", lambda katas: {k.number: ("not started", None) for k in katas})
+    args = ["generate", "a red circle above a blue square", "-n", "2", "--steps", "2", "--reference", "--device", "cpu"]
+    assert cli.main(args) == cli.OK
+    first = capsys.readouterr().out
+    assert "Training the model of milestone text2image first" in first and "trained 2 steps" in first
+    png = out / "generate" / "a_red_circle_above_a_blue_square_seed0.png"
+    assert png.exists() and Image.open(png).size[0] == 2 * 16 * 8 + 3 * 4
+    before = png.read_bytes()
+    assert cli.main(args) == cli.OK
+    again = capsys.readouterr().out
+    assert "checkpoint reused" in again and "Training" not in again
+    assert png.read_bytes() == before  # the same seed draws the same images
