@@ -27,7 +27,8 @@ it, for guidance).
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 
 Shapes used in this file:
-    B: batch size   C: channels   H, W: height and width   N = H·W: pixels as tokens
+    B: batch size   C: channels   H, W: height and width
+    N = H·W: the pixels as tokens, row by row (token i·W + j is pixel (i, j))
     T, Tc: caption length (tokens)   Dc: width of the text features
 """
 
@@ -61,7 +62,7 @@ class SpatialTransformer(nn.Module):
         """x: (B, C, H, W)   context: (B, Tc, Dc) text features   context_mask: (B, 1, Tc) bool, True at real tokens
         Returns (B, C, H, W)."""
         B, C, H, W = x.shape
-        # TODO 16.1 (about 1 line): GroupNorm and proj_in, then the pixels as a sequence of tokens (B, N, C).
+        # TODO 16.1 (about 1 line): GroupNorm and proj_in, then the pixels as a sequence of tokens (B, N, C), row by row (token i·W + j is pixel (i, j)).
         raise NotImplementedError("blank 16.1 is not filled in yet")
         # TODO 16.2 (about 2 lines): pre-norm self-attention among the pixels, then pre-norm cross-attention to the context with its mask, each added back.
         raise NotImplementedError("blank 16.2 is not filled in yet")

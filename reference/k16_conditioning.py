@@ -27,7 +27,8 @@ it, for guidance).
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
 
 Shapes used in this file:
-    B: batch size   C: channels   H, W: height and width   N = H·W: pixels as tokens
+    B: batch size   C: channels   H, W: height and width
+    N = H·W: the pixels as tokens, row by row (token i·W + j is pixel (i, j))
     T, Tc: caption length (tokens)   Dc: width of the text features
 """
 
@@ -61,7 +62,7 @@ class SpatialTransformer(nn.Module):
         """x: (B, C, H, W)   context: (B, Tc, Dc) text features   context_mask: (B, 1, Tc) bool, True at real tokens
         Returns (B, C, H, W)."""
         B, C, H, W = x.shape
-        # BLANK 16.1 (about 1 line): GroupNorm and proj_in, then the pixels as a sequence of tokens (B, N, C).
+        # BLANK 16.1 (about 1 line): GroupNorm and proj_in, then the pixels as a sequence of tokens (B, N, C), row by row (token i·W + j is pixel (i, j)).
         # HINT: Kata 12's SelfAttention2d did the same: flatten H and W into one axis, and move C last.
         # HINT: self.proj_in(self.norm(x)) is (B, C, H, W); .flatten(2) is (B, C, N); .transpose(1, 2) is (B, N, C).
         # HINT: h = self.proj_in(self.norm(x)).flatten(2).transpose(1, 2)
