@@ -40,7 +40,7 @@ from torch import nn
 from k01_tokenizer import BOS_ID, EOS_ID, PAD_ID
 from k04_multihead import MultiHeadAttention
 from k05_transformer import FeedForward, LayerNorm
-from k13_unet import UNet
+from k13_unet import UNet, UNetConfig
 
 
 class SpatialTransformer(nn.Module):
@@ -73,6 +73,11 @@ class SpatialTransformer(nn.Module):
 class ConditionalUNet(UNet):
     """Kata 13's U-Net with a SpatialTransformer at each attention level (config.context_dim must be set)."""
 
+    def __init__(self, config: UNetConfig) -> None:
+        if config.context_dim is None:
+            raise ValueError("ConditionalUNet reads text: set UNetConfig(context_dim=...) to the text features' width")
+        super().__init__(config)
+
     def attention(self, channels: int) -> nn.Module:
         # TODO 16.4 (about 1 line): a SpatialTransformer for this level's channels, reading text of width config.context_dim.
         raise NotImplementedError("blank 16.4 is not filled in yet")
@@ -88,7 +93,7 @@ def empty_caption(batch_size: int, length: int) -> torch.Tensor:
 def drop_condition(tokens: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Each caption replaced by the empty caption with probability p, independently (a new tensor).
 
-    tokens: (B, T) long, padded, T ≥ 2  →  (B, T) long
+    tokens: (B, T) long, padded, T ≥ 2, on the CPU (drop before moving a batch to a GPU)  →  (B, T) long
     """
     # TODO 16.5 (about 3 lines): one uniform draw per caption (with the generator); where it is below p, the row becomes the empty caption.
     raise NotImplementedError("blank 16.5 is not filled in yet")
