@@ -48,14 +48,16 @@ def ddim_step(
     alpha_bar_prev: float | torch.Tensor,
     eta: float = 0.0,
     noise: torch.Tensor | None = None,
+    clip_x0: bool = True,
 ) -> torch.Tensor:
     """One DDIM jump from step t to the earlier step s (DDIM Eq. 12 and 16).
 
     x_t, eps, noise: (B, C, H, W)   alpha_bar_t, alpha_bar_prev: ᾱ_t and ᾱ_s (numbers, or 0-d tensors)
-    eta: η in [0, 1]   noise: z (drawn if None and needed)  →  x_s: (B, C, H, W)
+    eta: η in [0, 1]   noise: z (drawn if None and needed)   clip_x0: clip x̂_0 to [-1, 1] (images; not latents, kata 20)
+    Returns x_s: (B, C, H, W).
     """
     alpha_bar_t, alpha_bar_prev = torch.as_tensor(alpha_bar_t, dtype=x_t.dtype), torch.as_tensor(alpha_bar_prev, dtype=x_t.dtype)
-    # TODO 18.2 (about 1 line): 1. the predicted x_0 from x_t and ε, clipped to [-1, 1].
+    # TODO 18.2 (about 3 lines): 1. the predicted x_0 from x_t and ε, clipped to [-1, 1] when clip_x0 is True.
     raise NotImplementedError("blank 18.2 is not filled in yet")
     # TODO 18.3 (about 1 line): 2. σ of Eq. 16: η times √((1 − ᾱ_s)/(1 − ᾱ_t)) times √(1 − ᾱ_t/ᾱ_s).
     raise NotImplementedError("blank 18.3 is not filled in yet")
@@ -73,8 +75,10 @@ def ddim_sample(
     generator: torch.Generator | None = None,
     context: torch.Tensor | None = None,
     context_mask: torch.Tensor | None = None,
+    clip_x0: bool = True,
 ) -> torch.Tensor:
-    """DDIM from x_{T−1} ~ N(0, I) through ddim_timesteps(T, steps).  shape: (B, C, H, W)  →  (B, C, H, W) in [-1, 1]."""
+    """DDIM from x_{T−1} ~ N(0, I) through ddim_timesteps(T, steps).  shape: (B, C, H, W)  →  (B, C, H, W)
+    (in [-1, 1] when clip_x0; latents are not clipped: clip_x0=False)."""
     device = next(model.parameters()).device
     x = torch.randn(shape, generator=generator).to(device)  # x_{T−1}
     timesteps = ddim_timesteps(schedule.T, steps).tolist()
@@ -82,6 +86,6 @@ def ddim_sample(
     for i, t in enumerate(timesteps):
         t_batch = torch.full((shape[0],), t, dtype=torch.long, device=device)  # (B,)
         noise = torch.randn(shape, generator=generator).to(device)
-        # TODO 18.5 (about 3 lines): the model's ε at t; ᾱ_s of the next timestep in the list (1.0 after the last); one ddim_step.
+        # TODO 18.5 (about 3 lines): the model's ε at t; ᾱ_s of the next timestep in the list (1.0 after the last); one ddim_step (pass eta, noise, clip_x0).
         raise NotImplementedError("blank 18.5 is not filled in yet")
     return x

@@ -52,18 +52,22 @@ def ddim_step(
     alpha_bar_prev: float | torch.Tensor,
     eta: float = 0.0,
     noise: torch.Tensor | None = None,
+    clip_x0: bool = True,
 ) -> torch.Tensor:
     """One DDIM jump from step t to the earlier step s (DDIM Eq. 12 and 16).
 
     x_t, eps, noise: (B, C, H, W)   alpha_bar_t, alpha_bar_prev: ᾱ_t and ᾱ_s (numbers, or 0-d tensors)
-    eta: η in [0, 1]   noise: z (drawn if None and needed)  →  x_s: (B, C, H, W)
+    eta: η in [0, 1]   noise: z (drawn if None and needed)   clip_x0: clip x̂_0 to [-1, 1] (images; not latents, kata 20)
+    Returns x_s: (B, C, H, W).
     """
     alpha_bar_t, alpha_bar_prev = torch.as_tensor(alpha_bar_t, dtype=x_t.dtype), torch.as_tensor(alpha_bar_prev, dtype=x_t.dtype)
-    # BLANK 18.2 (about 1 line): 1. the predicted x_0 from x_t and ε, clipped to [-1, 1].
-    # HINT: The same inversion of Eq. 4 as kata 15's predict_x0, with ᾱ_t given as a number.
-    # HINT: (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t, then .clamp(-1, 1).
-    # HINT: x0 = ((x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt()).clamp(-1, 1)
-    x0 = ((x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt()).clamp(-1, 1)  # (B, C, H, W)
+    # BLANK 18.2 (about 3 lines): 1. the predicted x_0 from x_t and ε, clipped to [-1, 1] when clip_x0 is True.
+    # HINT: The same inversion of Eq. 4 as kata 15's predict_x0, with ᾱ_t given as a number; the clip is for images only.
+    # HINT: (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t, then .clamp(-1, 1) if clip_x0.
+    # HINT: x0 = (x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt(); if clip_x0: x0 = x0.clamp(-1, 1)
+    x0 = (x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt()  # (B, C, H, W)
+    if clip_x0:
+        x0 = x0.clamp(-1, 1)
     # END BLANK 18.2
     # BLANK 18.3 (about 1 line): 2. σ of Eq. 16: η times √((1 − ᾱ_s)/(1 − ᾱ_t)) times √(1 − ᾱ_t/ᾱ_s).
     # HINT: σ is a standard deviation (a square root), 0 when η is 0; between consecutive steps with η = 1, σ² is DDPM's β̃_t.
@@ -92,8 +96,10 @@ def ddim_sample(
     generator: torch.Generator | None = None,
     context: torch.Tensor | None = None,
     context_mask: torch.Tensor | None = None,
+    clip_x0: bool = True,
 ) -> torch.Tensor:
-    """DDIM from x_{T−1} ~ N(0, I) through ddim_timesteps(T, steps).  shape: (B, C, H, W)  →  (B, C, H, W) in [-1, 1]."""
+    """DDIM from x_{T−1} ~ N(0, I) through ddim_timesteps(T, steps).  shape: (B, C, H, W)  →  (B, C, H, W)
+    (in [-1, 1] when clip_x0; latents are not clipped: clip_x0=False)."""
     device = next(model.parameters()).device
     x = torch.randn(shape, generator=generator).to(device)  # x_{T−1}
     timesteps = ddim_timesteps(schedule.T, steps).tolist()
@@ -101,12 +107,12 @@ def ddim_sample(
     for i, t in enumerate(timesteps):
         t_batch = torch.full((shape[0],), t, dtype=torch.long, device=device)  # (B,)
         noise = torch.randn(shape, generator=generator).to(device)
-        # BLANK 18.5 (about 3 lines): the model's ε at t; ᾱ_s of the next timestep in the list (1.0 after the last); one ddim_step.
+        # BLANK 18.5 (about 3 lines): the model's ε at t; ᾱ_s of the next timestep in the list (1.0 after the last); one ddim_step (pass eta, noise, clip_x0).
         # HINT: The jump goes to the next (smaller) timestep of the sequence, not to t − 1; after t = 0 comes "before the first step", where ᾱ is 1.
         # HINT: eps = model(x, t_batch, context, context_mask); alpha_bar_prev = alpha_bar[timesteps[i + 1]] if i + 1 < len(timesteps) else 1.0.
-        # HINT: eps = model(...); alpha_bar_prev = alpha_bar[timesteps[i + 1]] if i + 1 < len(timesteps) else 1.0; x = ddim_step(x, eps, alpha_bar[t], alpha_bar_prev, eta, noise)
+        # HINT: eps = model(...); alpha_bar_prev = alpha_bar[timesteps[i + 1]] if i + 1 < len(timesteps) else 1.0; x = ddim_step(x, eps, alpha_bar[t], alpha_bar_prev, eta, noise, clip_x0)
         eps = model(x, t_batch, context, context_mask)  # (B, C, H, W)
         alpha_bar_prev = alpha_bar[timesteps[i + 1]] if i + 1 < len(timesteps) else 1.0
-        x = ddim_step(x, eps, alpha_bar[t], alpha_bar_prev, eta, noise)
+        x = ddim_step(x, eps, alpha_bar[t], alpha_bar_prev, eta, noise, clip_x0)
         # END BLANK 18.5
     return x
