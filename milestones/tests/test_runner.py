@@ -120,12 +120,13 @@ def tiny_text2image(monkeypatch):
     return text2image
 
 
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", ["text2image", "latent"])
 def test_text_to_image_milestones_train_every_stage_and_judge_each_group(out, tiny_text2image, name):
     import importlib
 
-    module = importlib.import_module(f"milestones.{name}")
-    result = run(module.SPEC, use_reference=True, steps=2, states=NOTHING_PASSES, device="cpu")
+    spec = dataclasses.replace(importlib.import_module(f"milestones.{name}").SPEC, batch_size=8)
+    result = run(spec, use_reference=True, steps=2, states=NOTHING_PASSES, device="cpu")
     saved = json.loads((out / name / "result.json").read_text())
     assert saved["metric"] == "pair_adherence" and 0 <= saved["pair_adherence"] <= 1 and saved["goal"] == 0.8
     assert set(saved["details"]["adherence"]) == {"single", "pair", "unseen"}
@@ -144,10 +145,11 @@ def test_generate_refuses_words_it_does_not_know_before_training_anything(sandbo
     assert "cannot read caption 'circle a red'" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.timeout(60)
 def test_generate_trains_once_then_reuses_the_checkpoint_and_writes_the_png(out, tiny_text2image, monkeypatch, capsys):
     from milestones import text2image
 
-    monkeypatch.setattr(text2image, "SPEC", dataclasses.replace(text2image.SPEC, steps=2))
+    monkeypatch.setattr(text2image, "SPEC", dataclasses.replace(text2image.SPEC, steps=2, batch_size=8))
     monkeypatch.setattr(cli, "kata_states", lambda katas: {k.number: ("not started", None) for k in katas})
     args = ["generate", "a red circle above a blue square", "-n", "2", "--steps", "2", "--reference", "--device", "cpu"]
     assert cli.main(args) == cli.OK
