@@ -8,10 +8,13 @@ of x0_∅ + g (x0_c − x0_∅), so a sampler given Guided lands on that image (
 and kata 18's ddim_sample, the reference ones).
 
 Blanks 17.2 and 17.3 share guided_eps: 17.2's tests read the model's one call (the spy) and the
-guided result, so a 17.3 that swaps the halves fails 17.2's result check too; 17.3's tests run
-on a spied model that answers correctly. classifier_free_guidance is the reference one in the
-tests of 17.2–17.4, guided_eps the reference one in 17.4's.
+two halves it split the answer into (the local variables eps_uncond and eps_cond as guided_eps
+returns; under other names, the guided result); 17.3's tests read the guided result (and its
+gradients). classifier_free_guidance is the reference one in the tests of 17.2 and 17.4, a spy
+computing the same in 17.3's; guided_eps is the reference one in 17.4's.
 """
+
+import sys
 
 import pytest
 import torch
@@ -202,6 +205,25 @@ def guided_call(B: int, masked: bool, scale: float, image=(1, 2, 3), Tc: int = 5
 GUIDED_CASES = [(2, True, 3.0), (1, True, 7.5), (3, False, 2.0), (2, False, 5.0)]
 
 
+def locals_at_return(fn, *args) -> tuple[torch.Tensor, dict]:
+    """fn(*args), and the local variables of guided_eps as it returned: the halves blank 17.2 split
+    the model's answer into are there (as eps_uncond and eps_cond, the names blank 17.3 uses), before
+    blank 17.3 combines them."""
+    seen = {}
+
+    def profile(frame, event, arg):
+        if event == "return" and frame.f_code.co_name == "guided_eps":
+            seen.update(frame.f_locals)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        out = fn(*args)
+    finally:
+        sys.setprofile(previous)
+    return out, seen
+
+
 @pytest.mark.blank("17.2")
 @pytest.mark.parametrize("seed, case", list(enumerate(GUIDED_CASES)))
 def test_17_2_one_call_on_both_halves_unconditional_first(kata, monkeypatch, seed, case):
@@ -209,25 +231,26 @@ def test_17_2_one_call_on_both_halves_unconditional_first(kata, monkeypatch, see
     B, masked, scale = case
     torch.manual_seed(seed)
     model, args, where, expected = guided_call(B, masked, scale)
-    out = kata.guided_eps(model, *args)
+    out, names = locals_at_return(kata.guided_eps, model, *args)
     check_one_call(model, *args[:-1], where, seed)
-    assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
-    assert_close(out, expected, call=where, seed=seed, atol=1e-4,
-                 name="the guided ε (the first half of the model's answer is ε_∅, the second ε_c; "
-                      "ε_∅ + scale · (ε_c − ε_∅))")  # fmt: skip
-
-
-@pytest.mark.blank("17.2")
-def test_17_2_gradients(kata, monkeypatch):
-    with_reference(monkeypatch, kata, "classifier_free_guidance")
-    model, (x_t, t, context, context_mask, uncond_context, uncond_mask, scale), where, _ = guided_call(2, True, 3.0)
-    leaves = {"x_t": x_t, "context": context, "uncond_context": uncond_context}
-    leaves = {name: (v.clone().requires_grad_(), v.clone().requires_grad_()) for name, v in leaves.items()}
-    (x, x2), (c, c2), (u, u2) = leaves.values()
-    out = kata.guided_eps(model, x * 1, t, c * 1, context_mask, u * 1, uncond_mask, scale)
+    x_t, t, context, context_mask, uncond_context, uncond_mask, _ = args
     oracle = PromptOracle(make_schedule(), (1, 2, 3))
-    expected = oracle(x2, t, u2, uncond_mask) + scale * (oracle(x2, t, c2, context_mask) - oracle(x2, t, u2, uncond_mask))
-    assert_gradients(out, expected, leaves, call=where + ", then backward()", atol=1e-4)
+    eps_uncond, eps_cond = oracle(x_t, t, uncond_context, uncond_mask), oracle(x_t, t, context, context_mask)
+    halves = names.get("eps_uncond"), names.get("eps_cond")
+    if not all(isinstance(h, torch.Tensor) for h in halves):  # other names: the guided result tells
+        assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
+        assert_close(out, expected, call=where, seed=seed, atol=1e-4,
+                     name="the guided ε (the first half of the model's answer is ε_∅, the second ε_c; "
+                          "ε_∅ + scale · (ε_c − ε_∅))")  # fmt: skip
+        return
+    swapped = [h.shape == e.shape and torch.allclose(h, e) for h, e in zip(halves, (eps_cond, eps_uncond))]
+    if all(swapped):
+        fail("eps_uncond holds the model's answer for the prompt and eps_cond the one for the empty caption: the "
+             "first half of the model's answer is the unconditional one (it was given uncond_context)", where, seed)  # fmt: skip
+    assert_close(halves[0], eps_uncond, call=where, seed=seed, atol=1e-5,
+                 name="eps_uncond (the first half of the model's answer: the images with the empty caption)")  # fmt: skip
+    assert_close(halves[1], eps_cond, call=where, seed=seed, atol=1e-5,
+                 name="eps_cond (the second half of the model's answer: the images with the prompt)")  # fmt: skip
 
 
 class GuidanceSpy:
@@ -257,6 +280,19 @@ def test_17_3_combines_the_halves_with_the_scale(kata, monkeypatch, seed, case):
     assert_close(out, expected, call=where, seed=seed, atol=1e-4,
                  name="the guided ε (ε_∅ + scale · (ε_c − ε_∅); ε_∅ is the first half of the model's answer, "
                       "ε_c the second)")  # fmt: skip
+
+
+@pytest.mark.blank("17.3")
+def test_17_3_gradients(kata, monkeypatch):
+    with_reference(monkeypatch, kata, "classifier_free_guidance")
+    model, (x_t, t, context, context_mask, uncond_context, uncond_mask, scale), where, _ = guided_call(2, True, 3.0)
+    leaves = {"x_t": x_t, "context": context, "uncond_context": uncond_context}
+    leaves = {name: (v.clone().requires_grad_(), v.clone().requires_grad_()) for name, v in leaves.items()}
+    (x, x2), (c, c2), (u, u2) = leaves.values()
+    out = kata.guided_eps(model, x * 1, t, c * 1, context_mask, u * 1, uncond_mask, scale)
+    oracle = PromptOracle(make_schedule(), (1, 2, 3))
+    expected = oracle(x2, t, u2, uncond_mask) + scale * (oracle(x2, t, c2, context_mask) - oracle(x2, t, u2, uncond_mask))
+    assert_gradients(out, expected, leaves, call=where + ", then backward()", atol=1e-4)
 
 
 # --- 17.4: Guided -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ MUTANTS = {
             "return scale * eps_cond - (1 - scale) * eps_uncond",
     },
     "17.2": {
-        "the halves swapped in the split (or in classifier_free_guidance's call)": """
+        "the halves swapped in the split: eps_cond, eps_uncond = eps.chunk(2)": """
             mask = None if context_mask is None else torch.cat([uncond_mask, context_mask])
             eps = model(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([uncond_context, context]), mask)
             eps_cond, eps_uncond = eps.chunk(2)
@@ -66,7 +66,8 @@ MUTANTS = {
     "17.3": {
         "eps_cond and eps_uncond swapped in the call": "return classifier_free_guidance(eps_cond, eps_uncond, scale)",
         "no guidance: returns the conditional half": "return eps_cond",
-        "the paper's w: 1 + scale passed as the scale": "return classifier_free_guidance(eps_uncond, eps_cond, 1 + scale)",
+        "the paper's w: 1 + scale passed as the scale":
+            "return classifier_free_guidance(eps_uncond, eps_cond, 1 + scale)",
         "the sum of the halves, unguided": "return eps_uncond + eps_cond",
     },
     "17.4": {
