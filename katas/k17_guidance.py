@@ -53,7 +53,7 @@ def guided_eps(
     context_mask, uncond_mask: (B, 1, Tc) bool or None (both None, or both given)
     Returns (B, C, H, W).
     """
-    # TODO 17.2 (about 3 lines): stack the inputs twice (unconditional half first), one model call, split its answer in two halves.
+    # TODO 17.2 (about 3 lines): stack the inputs twice (unconditional half first), one model call, split its answer into eps_uncond and eps_cond.
     raise NotImplementedError("blank 17.2 is not filled in yet")
     # TODO 17.3 (about 1 line): combine the two halves with classifier_free_guidance.
     raise NotImplementedError("blank 17.3 is not filled in yet")

@@ -57,7 +57,7 @@ def guided_eps(
     context_mask, uncond_mask: (B, 1, Tc) bool or None (both None, or both given)
     Returns (B, C, H, W).
     """
-    # BLANK 17.2 (about 3 lines): stack the inputs twice (unconditional half first), one model call, split its answer in two halves.
+    # BLANK 17.2 (about 3 lines): stack the inputs twice (unconditional half first), one model call, split its answer into eps_uncond and eps_cond.
     # HINT: The images and timesteps are the same in both halves; only the text differs: the empty caption's features, then the prompt's.
     # HINT: torch.cat([a, b]) stacks along the batch; masks are stacked the same way when given; .chunk(2) splits the (2B, C, H, W) answer.
     # HINT: mask = None if context_mask is None else torch.cat([uncond_mask, context_mask]); eps_uncond, eps_cond = model(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([uncond_context, context]), mask).chunk(2)
