@@ -182,6 +182,21 @@ def test_18_2_clips_the_predicted_x0_to_minus_one_one(kata, seed, alpha_bar_t):
                        name="x̂_0 ((x_t − √(1 − ᾱ_t) ε) / √ᾱ_t, clipped to [-1, 1])")  # fmt: skip
 
 
+@pytest.mark.blank("18.2")
+def test_18_2_latents_are_not_clipped_when_clip_x0_is_false(kata):
+    torch.manual_seed(2)
+    x0, eps = torch.randn(2, 4, 3, 3) * 3, torch.randn(2, 4, 3, 3)  # latents: well outside [-1, 1]
+    x_t = noised(x0, eps, 0.5)
+    where = call("ddim_step", x_t, eps, 0.5, 1.0, eta=0.0, noise=Label("zeros"), clip_x0=False)
+    where += "    (x_t made from latents x0 by Eq. 4; the last jump: the step is x̂_0)"
+    out = kata.ddim_step(x_t, eps, 0.5, 1.0, 0.0, torch.zeros_like(x_t), clip_x0=False)
+    assert_tensor(out, shape=x0.shape, dtype=torch.float32, call=where, seed=2, name="x_s")
+    if out.min() >= -1 and out.max() <= 1:
+        fail("the last jump gave values inside [-1, 1] although clip_x0 is False: clip x̂_0 only when clip_x0 is "
+             "True (latents, kata 20, are not images)", where, 2)  # fmt: skip
+    assert_close(out, x0, call=where, seed=2, atol=1e-4, name="x_s of the last jump (x̂_0, not clipped)")
+
+
 # --- 18.3: σ ----------------------------------------------------------------------------------
 
 # ᾱ_t < ᾱ_s (a jump to a less noisy step), η
@@ -374,6 +389,7 @@ class JumpRecorder:
         bound.apply_defaults()
         a = bound.arguments
         self.calls.append((float(a["alpha_bar_t"]), float(a["alpha_bar_prev"]), a["eta"], a["noise"]))
+        self.clip_x0 = [*getattr(self, "clip_x0", []), a["clip_x0"]]
         return self.step(*args, **kwargs)
 
 
@@ -442,3 +458,17 @@ def test_18_5_the_true_noise_gives_back_x0(kata, monkeypatch, seed, eta):
     assert_tensor(samples, shape=(2, 1, 4, 4), dtype=torch.float32, call=where, seed=seed, name="samples")
     assert_close(samples, x0, call=where, seed=seed, atol=1e-4,
                  name="samples (the last jump, to ᾱ = 1, lands on x̂_0: the x0 whose noise the model knows)")  # fmt: skip
+
+
+@pytest.mark.blank("18.5")
+def test_18_5_passes_clip_x0_on_to_each_jump(kata, monkeypatch):
+    with_reference(monkeypatch, kata, "ddim_timesteps")
+    recorder = JumpRecorder()
+    monkeypatch.setattr(kata, "ddim_step", recorder)
+    schedule, shape = make_schedule(20), (2, 1, 3, 3)
+    where = call("ddim_sample", Label("a model that predicts ε = 0"), shape, Label("Schedule(T=20)"), steps=4,
+                 generator=Label("Generator().manual_seed(0)"), clip_x0=False)  # fmt: skip
+    kata.ddim_sample(StepSpy(20, where), shape, schedule, 4, generator=torch.Generator().manual_seed(0), clip_x0=False)
+    if any(flag is not False for flag in getattr(recorder, "clip_x0", [True])):
+        fail(f"ddim_step was given clip_x0 = {recorder.clip_x0}; pass on ddim_sample's clip_x0 (False here: latents "
+             "are not clipped)", where)  # fmt: skip

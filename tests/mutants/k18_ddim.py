@@ -32,6 +32,7 @@ MUTANTS = {
             "return (torch.linspace((T - 1) ** 0.5, 0, n) ** 2).round().long()",
     },
     "18.2": {
+        "clips even when clip_x0 is False": "x0 = ((x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt()).clamp(-1, 1)",
         "x̂_0 not clipped": "x0 = (x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt()",
         "clipped to [0, 1], the PNG range":
             "x0 = ((x_t - (1 - alpha_bar_t).sqrt() * eps) / alpha_bar_t.sqrt()).clamp(0, 1)",
@@ -104,6 +105,11 @@ MUTANTS = {
         """,
     },
     "18.5": {
+        "clip_x0 not passed on to ddim_step": """
+            eps = model(x, t_batch, context, context_mask)
+            alpha_bar_prev = alpha_bar[timesteps[i + 1]] if i + 1 < len(timesteps) else 1.0
+            x = ddim_step(x, eps, alpha_bar[t], alpha_bar_prev, eta, noise)
+        """,
         "jumps to t − 1, not to the next timestep of the list": """
             eps = model(x, t_batch, context, context_mask)
             alpha_bar_prev = alpha_bar[t - 1] if t > 0 else 1.0
