@@ -82,7 +82,8 @@ class Guided(nn.Module):
     def __init__(self, model: nn.Module, uncond_context: torch.Tensor, uncond_mask: torch.Tensor | None, scale: float) -> None:
         super().__init__()
         self.model, self.scale = model, scale
-        self.uncond_context, self.uncond_mask = uncond_context, uncond_mask
+        self.register_buffer("uncond_context", uncond_context, persistent=False)  # buffers: .to(device) moves them
+        self.register_buffer("uncond_mask", uncond_mask, persistent=False)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor | None = None) -> torch.Tensor:
         """x_t: (B, C, H, W)   t: (B,)   context: (B, Tc, Dc) the prompt's features  →  (B, C, H, W)."""
