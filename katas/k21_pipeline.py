@@ -74,7 +74,7 @@ class TextToImage(nn.Module):
         context, mask, uncond_context, uncond_mask = self.encode_prompts(prompts)
         # TODO 21.2 (about 3 lines): a generator seeded with `seed`; the guided U-Net (kata 17); DDIM in latent space, from noise of shape (B, Cz, h, w), without the x̂_0 clip.
         raise NotImplementedError("blank 21.2 is not filled in yet")
-        # TODO 21.3 (about 1 line): decode the latents to images, bring them to [0, 1] (kata 10), and clip to [0, 1].
+        # TODO 21.3 (about 1 line): decode the latents to images (the codec undoes the scale), then bring them from [-1, 1] to [0, 1], clamped (kata 10).
         raise NotImplementedError("blank 21.3 is not filled in yet")
 
 

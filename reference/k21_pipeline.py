@@ -88,11 +88,11 @@ class TextToImage(nn.Module):
         z = ddim_sample(guided, (len(prompts), *self.latent_shape), self.schedule, steps, 0.0, generator, context, mask,
                         clip_x0=False)  # (B, Cz, h, w)  # fmt: skip
         # END BLANK 21.2
-        # BLANK 21.3 (about 1 line): decode the latents to images, bring them to [0, 1] (kata 10), and clip to [0, 1].
-        # HINT: The codec undoes the scaling and runs the VAE's decoder; the decoder's output is in the model's range, about [-1, 1].
-        # HINT: self.codec.decode(z) is (B, C, H, W); to_image_range maps [-1, 1] to [0, 1]; .clamp(0, 1) removes the overshoot.
-        # HINT: return to_image_range(self.codec.decode(z)).clamp(0, 1)
-        return to_image_range(self.codec.decode(z)).clamp(0, 1)  # (B, C, H, W)
+        # BLANK 21.3 (about 1 line): decode the latents to images (the codec undoes the scale), then bring them from [-1, 1] to [0, 1], clamped (kata 10).
+        # HINT: The codec undoes the scaling and runs the VAE's decoder; the decoder's output is in the model's range, about [-1, 1], and may overshoot it.
+        # HINT: self.codec.decode(z) is (B, C, H, W); kata 10's to_image_range maps [-1, 1] to [0, 1] and clamps the overshoot.
+        # HINT: return to_image_range(self.codec.decode(z))
+        return to_image_range(self.codec.decode(z))  # (B, C, H, W) in [0, 1]
         # END BLANK 21.3
 
 
