@@ -1,0 +1,413 @@
+"""Tests of kata 21: the text-to-image pipeline.
+
+Oracles: a small text encoder that records the tokens it is given (its features are an embedding
+of each token), with the captions tokenized by hand (<bos>, the words' IDs, <eos>, <pad>s);
+a small U-Net (a 1×1 convolution, a term linear in t, one from the prompt's masked mean) that
+records the batches it sees; DDIM with classifier-free guidance and without the x̂_0 clip,
+written out here as a loop in float64 from x_T drawn with torch.Generator().manual_seed(seed);
+VAE.decode(z / s) and (x + 1) / 2 clamped, for the decoding; and a plain loop that pastes image
+i at row i // ncol, column i % ncol of a black canvas, compared with the PNG read back by Pillow.
+The two blanks of forward are graded apart: 21.2 by the latents ddim_sample returns (forward
+stops there), 21.3 with a ddim_sample that returns latents the test chose; both with the
+prompts encoded as the test says, so they do not depend on 21.1.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from k09_schedules import Schedule
+from k18_ddim import ddim_sample
+from k19_vae import VAE, VAEConfig
+from k20_latent import LatentCodec
+from PIL import Image
+from support import assert_close, assert_tensor, call, fail, randomise_group_norms
+from torch import nn
+
+VOCAB = {"<pad>": 0, "<bos>": 1, "<eos>": 2, "<unk>": 3, "a": 4, "red": 5, "blue": 6, "circle": 7, "square": 8,
+         "above": 9, "left": 10, "of": 11, "the": 12}  # fmt: skip
+PAD, BOS, EOS = 0, 1, 2
+D = 5  # width of the text features
+CZ = 2  # latent channels
+T_TRAIN = 20
+
+
+class Label(str):
+    """An argument shown in a call as written."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class TinyTextEncoder(nn.Module):
+    """features = an embedding of each token (B, T, D); pooled = their mean. Records the tokens of each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(len(VOCAB), D)
+        self.calls = []
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.calls.append(tokens.detach().clone())
+        features = self.embed(tokens)  # (B, T, D)
+        return features, features.mean(dim=1)
+
+
+class TinyUNet(nn.Module):
+    """ε(z_t, t, context, mask): a 1×1 convolution, a term linear in t/T, and the prompt's masked mean
+    through a Linear, image by image. Records the batch size of each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(CZ, CZ, 1)
+        self.time = nn.Parameter(torch.randn(CZ))
+        self.prompt = nn.Linear(D, CZ)
+        self.batches = []
+
+    def forward(self, x, t, context, context_mask):
+        self.batches.append(x.shape[0])
+        m = context_mask.transpose(1, 2).float()  # (B, T, 1) from the key padding mask (B, 1, T)
+        pooled = (context * m).sum(dim=1) / m.sum(dim=1)  # (B, D)
+        time = (t.float() / T_TRAIN)[:, None, None, None] * self.time[None, :, None, None]
+        return 0.5 * self.conv(x) + time + 2 * self.prompt(pooled)[:, :, None, None]
+
+
+def tokens_by_hand(captions: list[str]) -> torch.Tensor:
+    """<bos>, each word's ID, <eos>, then <pad> up to the longest: (N, T) long."""
+    rows = [[BOS] + [VOCAB[w] for w in caption.lower().split()] + [EOS] for caption in captions]
+    T = max(len(r) for r in rows)
+    return torch.tensor([r + [PAD] * (T - len(r)) for r in rows])
+
+
+def prompts_by_hand(pipe, prompts):
+    """(context, mask, uncond_context, uncond_mask) as encode_prompts gives them, written out."""
+    B = len(prompts)
+    tokens = tokens_by_hand(prompts + [""] * B)  # (2B, T)
+    with torch.no_grad():
+        features = pipe.text_encoder.embed(tokens)  # (2B, T, D)
+    mask = (tokens != PAD)[:, None, :]  # (2B, 1, T)
+    return features[:B], mask[:B], features[B:], mask[B:]
+
+
+def make_pipeline(kata, seed, latent_shape=(CZ, 3, 4), scale=2.5, decoder_gain=1.0):
+    torch.manual_seed(seed)
+    vae = VAE(VAEConfig(latent_channels=CZ, channels=(4, 8), groups=2))
+    randomise_group_norms(vae)
+    with torch.no_grad():
+        vae.decoder[-1].weight *= decoder_gain
+    codec = LatentCodec(vae, scale)
+    schedule = Schedule(torch.linspace(1e-3, 0.3, T_TRAIN, dtype=torch.float64))
+    pipe = kata.TextToImage(VOCAB, TinyTextEncoder(), TinyUNet(), codec, schedule, latent_shape)
+    return pipe
+
+
+def pipe_call(pipe, method, *args, **kwargs) -> str:
+    return call(f"TextToImage(vocab, TinyTextEncoder, TinyUNet, LatentCodec(vae, scale={pipe.codec.scale.item():g}), "
+                f"Schedule(T={T_TRAIN}), latent_shape={pipe.latent_shape}).{method}", *args, **kwargs)  # fmt: skip
+
+
+def close(a, b, atol: float = 1e-5) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a.double(), b.double(), atol=atol, rtol=1e-4))
+
+
+# --- 21.1: encode_prompts ---------------------------------------------------------------------
+
+PROMPT_CASES = [
+    ["a red circle"],
+    ["a red circle above a blue square", "Blue  SQUARE", "circle"],
+    ["red", "the blue square left of the red circle"],
+]
+
+
+@pytest.mark.blank("21.1")
+@pytest.mark.parametrize("seed, prompts", list(enumerate(PROMPT_CASES)))
+def test_21_1_one_batch_prompts_then_empty_captions(kata, seed, prompts):
+    pipe = make_pipeline(kata, seed)
+    B = len(prompts)
+    where = pipe_call(pipe, "encode_prompts", prompts)
+    out = pipe.encode_prompts(prompts)
+    calls = pipe.text_encoder.calls
+    if len(calls) != 1:
+        fail(f"the text encoder ran {len(calls)} times: run it once, on one padded batch of the {B} prompts and "
+             f"{B} empty captions, so that both halves have the same length T", where, seed)  # fmt: skip
+    tokens, expected = calls[0], tokens_by_hand(prompts + [""] * B)
+    assert_tensor(tokens, shape=expected.shape, dtype=torch.long, call=where, seed=seed,
+                  name=f"the tokens given to the text encoder (2B = {2 * B} captions, padded to the longest)")  # fmt: skip
+    if (tokens[B:] == PAD).all():
+        fail("the empty captions were given to the text encoder as padding only: the empty caption \"\" is "
+             "<bos> <eos> (encode(\"\", vocab)), then padding", where, seed)  # fmt: skip
+    if torch.equal(tokens[:B], expected[B:]) and torch.equal(tokens[B:], expected[:B]):
+        fail("the text encoder was given the empty captions first: the prompts come first, then the empty "
+             "captions", where, seed)  # fmt: skip
+    assert_close(tokens, expected, call=where, seed=seed,
+                 name="the tokens given to the text encoder (the prompts, then the empty captions <bos> <eos> "
+                      "<pad>..., each <bos> words <eos> padded with <pad> to one length T)")  # fmt: skip
+    if not isinstance(out, tuple) or len(out) != 4:
+        fail("encode_prompts should return 4 tensors (context, mask, uncond_context, uncond_mask)", where, seed)
+    context, mask, uncond_context, uncond_mask = out
+    e_context, e_mask, e_uncond, e_uncond_mask = prompts_by_hand(pipe, prompts)
+    if isinstance(context, torch.Tensor) and context.shape == e_uncond.shape and close(context, e_uncond) \
+            and not close(context, e_context):  # fmt: skip
+        fail("context holds the empty captions' features and uncond_context the prompts': the halves are "
+             "swapped (the prompts are the first B rows)", where, seed)  # fmt: skip
+    T = expected.shape[1]
+    assert_close(context, e_context, call=where, seed=seed,
+                 name="context (B, T, D): the prompts' text features, the first B rows of the encoder's first output")  # fmt: skip
+    assert_close(uncond_context, e_uncond, call=where, seed=seed,
+                 name="uncond_context (B, T, D): the empty captions' text features, the last B rows")  # fmt: skip
+    for value, right, what in ((mask, e_mask, "mask"), (uncond_mask, e_uncond_mask, "uncond_mask")):
+        assert_tensor(value, shape=(B, 1, T), dtype=torch.bool, call=where, seed=seed,
+                      name=f"{what} (a key padding mask (B, 1, T): one row per caption, read by every query)")  # fmt: skip
+        if torch.equal(value, ~right):
+            fail(f"{what} is True at the padding and False at the real tokens: masks are True where "
+                 "attending is allowed (tokens != <pad>)", where, seed)  # fmt: skip
+        assert_close(value, right, call=where, seed=seed, name=f"{what} (True exactly at the real tokens)")
+
+
+# --- 21.2: sampling the latents -------------------------------------------------------------
+
+
+class Sampled(Exception):
+    """Raised by the ddim_sample spy with the latents it returned: forward stops there (21.3 is graded alone)."""
+
+
+def sampled_latents(kata, monkeypatch, pipe, prompts, steps, scale, seed, where):
+    """The latents forward's ddim_sample call returns (kata 18's own ddim_sample, stopped right after)."""
+
+    def spy(*args, **kwargs):
+        raise Sampled(ddim_sample(*args, **kwargs))
+
+    monkeypatch.setattr(kata, "ddim_sample", spy)
+    pipe.encode_prompts = lambda prompts: prompts_by_hand(pipe, prompts)
+    try:
+        pipe(prompts, steps, scale, seed)
+    except Sampled as done:
+        return done.args[0]
+    fail("forward never called ddim_sample: sample the latents with kata 18's ddim_sample", where, seed)
+
+
+def sample_by_hand(unet, shape, schedule, steps, x_T, cond, uncond, scale, clip=False):
+    """DDIM (η = 0) with classifier-free guidance, in float64: ε̃ = ε_∅ + g (ε_c − ε_∅);
+    x̂_0 = (x_t − √(1 − ᾱ_t) ε̃) / √ᾱ_t (clipped only if clip); x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s) ε̃."""
+    timesteps = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
+    alpha_bar = schedule.alpha_bar
+    x = x_T.double()
+    with torch.no_grad():
+        for i, t in enumerate(timesteps):
+            t_batch = torch.full((shape[0],), t, dtype=torch.long)
+            eps_cond = unet(x.float(), t_batch, *cond).double()
+            eps_uncond = unet(x.float(), t_batch, *uncond).double()
+            eps = eps_uncond + scale * (eps_cond - eps_uncond)
+            a_t = alpha_bar[t]
+            a_s = alpha_bar[timesteps[i + 1]] if i + 1 < len(timesteps) else torch.tensor(1.0, dtype=torch.float64)
+            x0 = (x - (1 - a_t).sqrt() * eps) / a_t.sqrt()
+            if clip:
+                x0 = x0.clamp(-1, 1)
+            x = a_s.sqrt() * x0 + (1 - a_s).sqrt() * eps
+    return x.float()
+
+
+def x_T_of(shape, seed=None, state=None) -> torch.Tensor:
+    """x_T drawn from torch.Generator().manual_seed(seed), or from an unseeded generator, or from the random state given."""
+    generator = torch.Generator() if seed is None else torch.Generator().manual_seed(seed)
+    if state is not None:
+        generator.set_state(state)
+    return torch.randn(shape, generator=generator)
+
+
+# (prompts, steps, guidance scale): batch 1 and more, scales other than forward's default 4
+SAMPLE_CASES = [
+    (["a red circle"], 3, 2.5),
+    (["a red circle above a blue square", "blue square", "circle"], 4, 7.0),
+    (["red", "the blue square left of the red circle"], 2, 3.0),
+]
+
+
+@pytest.mark.blank("21.2")
+@pytest.mark.parametrize("seed, case", list(enumerate(SAMPLE_CASES)))
+def test_21_2_guided_ddim_in_latent_space_without_the_clip(kata, monkeypatch, seed, case):
+    prompts, steps, scale = case
+    pipe = make_pipeline(kata, seed)
+    B = len(prompts)
+    shape = (B, *pipe.latent_shape)
+    where = pipe_call(pipe, "forward", prompts, steps=steps, guidance_scale=scale, seed=seed)
+    global_state = torch.get_rng_state()
+    z = sampled_latents(kata, monkeypatch, pipe, prompts, steps, scale, seed, where)
+    assert_tensor(z, shape=shape, dtype=torch.float32, call=where, seed=seed,
+                  name="the sampled latents (B, Cz, h, w): noise of that shape, denoised")  # fmt: skip
+    batches = set(pipe.unet.batches)
+    if batches == {B}:
+        fail(f"the U-Net only ever saw batches of B = {B}: sample with the guided model, Guided(self.unet, "
+             "uncond_context, uncond_mask, guidance_scale), which runs it on the prompts and the empty captions "
+             f"together ({2 * B})", where, seed)  # fmt: skip
+    context, mask, uncond, uncond_mask = prompts_by_hand(pipe, prompts)
+    x_T = x_T_of(shape, seed)
+    expected = sample_by_hand(pipe.unet, shape, pipe.schedule, steps, x_T, (context, mask), (uncond, uncond_mask), scale)
+    named = {
+        "x̂_0 was clipped to [-1, 1]: latents are not images, pass clip_x0=False to ddim_sample": sample_by_hand(
+            pipe.unet, shape, pipe.schedule, steps, x_T, (context, mask), (uncond, uncond_mask), scale, clip=True),
+        "the prompt was dropped at sampling time: the sampler must be given the prompts' features (context, mask); "
+        "Guided adds the empty captions'": sample_by_hand(
+            pipe.unet, shape, pipe.schedule, steps, x_T, (uncond, uncond_mask), (uncond, uncond_mask), scale),
+        f"guided with scale 4 (forward's default), not the guidance_scale given ({scale})": sample_by_hand(
+            pipe.unet, shape, pipe.schedule, steps, x_T, (context, mask), (uncond, uncond_mask), 4.0),
+        "the generator was not seeded: torch.Generator().manual_seed(seed)": sample_by_hand(
+            pipe.unet, shape, pipe.schedule, steps, x_T_of(shape), (context, mask), (uncond, uncond_mask), scale),
+        "the noise came from torch's global random state, not the generator: pass the generator to ddim_sample":
+            sample_by_hand(pipe.unet, shape, pipe.schedule, steps, x_T_of(shape, state=global_state), (context, mask),
+                           (uncond, uncond_mask), scale),
+    }  # fmt: skip
+    for problem, value in named.items():
+        if close(z, value, atol=1e-4) and not close(z, expected, atol=1e-4):
+            fail(f"the latents are those of DDIM with guidance where {problem}", where, seed)
+    assert_close(z, expected, call=where, seed=seed, atol=1e-4, rtol=1e-4,
+                 name="the sampled latents (DDIM, η = 0, from x_T ~ torch.Generator().manual_seed(seed), guided "
+                      "ε̃ = ε_∅ + g (ε_c − ε_∅), x̂_0 not clipped)")  # fmt: skip
+
+
+@pytest.mark.blank("21.2")
+@pytest.mark.parametrize("seed, case", list(enumerate(SAMPLE_CASES[:2])))
+def test_21_2_scale_one_is_the_conditional_model(kata, monkeypatch, seed, case):
+    prompts, steps, _ = case
+    pipe = make_pipeline(kata, seed)
+    B = len(prompts)
+    shape = (B, *pipe.latent_shape)
+    where = pipe_call(pipe, "forward", prompts, steps=steps, guidance_scale=1.0, seed=seed)
+    z = sampled_latents(kata, monkeypatch, pipe, prompts, steps, 1.0, seed, where)
+    assert_tensor(z, shape=shape, dtype=torch.float32, call=where, seed=seed, name="the sampled latents (B, Cz, h, w)")
+    if set(pipe.unet.batches) != {2 * B}:
+        fail(f"the U-Net saw batches of {sorted(set(pipe.unet.batches))}, not 2B = {2 * B}: sample with "
+             "Guided(self.unet, uncond_context, uncond_mask, guidance_scale), the prompts beside the empty "
+             "captions", where, seed)  # fmt: skip
+    context, mask, _, _ = prompts_by_hand(pipe, prompts)
+    conditional = sample_by_hand(pipe.unet, shape, pipe.schedule, steps, x_T_of(shape, seed), (context, mask),
+                                 (context, mask), 1.0)  # fmt: skip
+    assert_close(z, conditional, call=where, seed=seed, atol=1e-4, rtol=1e-4,
+                 name="the sampled latents at guidance scale 1 (DDIM with the conditional model alone, ε_c)")  # fmt: skip
+
+
+@pytest.mark.blank("21.2")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_21_2_a_generator_of_its_own(kata, monkeypatch, seed):
+    prompts = ["a red circle", "blue square"]
+    pipe = make_pipeline(kata, seed)
+    where = pipe_call(pipe, "forward", prompts, steps=2, guidance_scale=3.0, seed=5)
+    torch.manual_seed(100 + seed)
+    state = torch.get_rng_state()
+    first = sampled_latents(kata, monkeypatch, pipe, prompts, 2, 3.0, 5, where)
+    if not torch.equal(torch.get_rng_state(), state):
+        fail("forward changed torch's global random state: draw from a generator of its own, "
+             "torch.Generator().manual_seed(seed), and pass it to ddim_sample", where, seed)  # fmt: skip
+    torch.manual_seed(200 + seed)  # whatever ran before must not matter
+    again = sampled_latents(kata, monkeypatch, pipe, prompts, 2, 3.0, 5, where)
+    if not torch.equal(first, again):
+        fail("the same seed gave different latents after other random draws: the noise came from torch's global "
+             "random state; pass the generator to ddim_sample", where, seed)  # fmt: skip
+    other = sampled_latents(kata, monkeypatch, pipe, prompts, 2, 3.0, 6, where + "  and seed=6")
+    if torch.equal(first, other):
+        fail("seeds 5 and 6 gave the same latents: seed the generator with `seed`", where, seed)
+
+
+# --- 21.3: decoding -----------------------------------------------------------------------------
+
+# (prompts, latent_shape, scale)
+DECODE_CASES = [(["a red circle"], (CZ, 3, 4), 2.5), (["red", "blue square", "circle", "a"], (CZ, 2, 2), 0.5)]
+
+
+@pytest.mark.blank("21.3")
+@pytest.mark.parametrize("seed, case", list(enumerate(DECODE_CASES)))
+def test_21_3_decoded_by_the_codec_into_0_1(kata, monkeypatch, seed, case):
+    prompts, latent_shape, scale = case
+    pipe = make_pipeline(kata, seed, latent_shape, scale, decoder_gain=4.0)  # the decoder overshoots [-1, 1]
+    B, (Cz, h, w) = len(prompts), latent_shape
+    z = torch.randn(B, Cz, h, w) * 2 * scale
+    monkeypatch.setattr(kata, "ddim_sample", lambda *args, **kwargs: z.clone())
+    pipe.encode_prompts = lambda prompts: prompts_by_hand(pipe, prompts)
+    where = pipe_call(pipe, "forward", prompts, steps=2, guidance_scale=3.0, seed=seed) + \
+        f"    (ddim_sample returning latents z {tuple(z.shape)} chosen by the test)"  # fmt: skip
+    images = pipe(prompts, 2, 3.0, seed)
+    vae = pipe.codec.vae
+    with torch.no_grad():
+        decoded = vae.decoder(z / scale)  # (B, C, H, W), about [-1, 1] and beyond
+        unscaled = vae.decoder(z)
+    expected = ((decoded + 1) / 2).clamp(0, 1)
+    assert_tensor(images, shape=(B, 3, 2 * h, 2 * w), dtype=torch.float32, call=where, seed=seed,
+                  name="the images (B, C, H, W)")  # fmt: skip
+    named = {
+        "(x + 1) / 2 of the decoded latents, not clamped: the images must lie in [0, 1]": (decoded + 1) / 2,
+        "the decoded latents clamped to [0, 1] without to_image_range: the decoder gives [-1, 1], which "
+        "to_image_range maps onto [0, 1]": decoded.clamp(0, 1),
+        "the decoded latents mapped the wrong way (x · 2 − 1, to_model_range): from [-1, 1] to [0, 1] is (x + 1) / 2":
+            (decoded * 2 - 1).clamp(0, 1),
+        "the VAE's decoding of z itself: the latents' scale was not undone (self.codec.decode(z) divides by s "
+        "before the VAE's decoder)": ((unscaled + 1) / 2).clamp(0, 1),
+    }  # fmt: skip
+    for problem, value in named.items():
+        if close(images, value) and not close(images, expected):
+            fail(f"the images are {problem}", where, seed)
+    assert_close(images, expected, call=where, seed=seed,
+                 name="the images (to_image_range(codec.decode(z)): VAE.decode(z / s), then (x + 1) / 2, in [0, 1])")  # fmt: skip
+
+
+# --- 21.4: save_grid ----------------------------------------------------------------------------
+
+
+def grid_by_hand(images: torch.Tensor, ncol: int) -> torch.Tensor:
+    """A black canvas of ceil(B / ncol) rows of ncol tiles, image i pasted at row i // ncol, column i % ncol,
+    as 8-bit pixels (rows·H, ncol·W, C)."""
+    B, C, H, W = images.shape
+    rows = math.ceil(B / ncol)
+    canvas = torch.zeros(rows * H, ncol * W, C, dtype=torch.float64)
+    for i in range(B):
+        r, c = i // ncol, i % ncol
+        canvas[r * H : (r + 1) * H, c * W : (c + 1) * W] = images[i].double().permute(1, 2, 0)  # (H, W, C)
+    return (canvas * 255).round().to(torch.uint8)
+
+
+def tile(pixels, r, c, H, W):
+    return pixels[r * H : (r + 1) * H, c * W : (c + 1) * W]  # (H, W, C)
+
+
+# (B, ncol, H, W): fewer images than columns, exactly one row, a last row part-filled, one image, H ≠ W
+GRID_CASES = [(3, 5, 2, 3), (4, 4, 3, 2), (5, 2, 2, 3), (7, 3, 3, 4), (1, 8, 2, 2), (6, 3, 4, 2)]
+
+
+@pytest.mark.blank("21.4")
+@pytest.mark.parametrize("seed, case", list(enumerate(GRID_CASES)))
+def test_21_4_image_i_at_row_i_div_ncol_column_i_mod_ncol(kata, tmp_path, seed, case):
+    B, ncol, H, W = case
+    torch.manual_seed(seed)
+    images = torch.rand(B, 3, H, W)
+    path = tmp_path / "grid.png"
+    where = call("save_grid", images, Label(str(path.name)), ncol=ncol)
+    try:
+        kata.save_grid(images, path, ncol)
+    except TypeError as e:
+        if "Cannot handle this data type" not in str(e):
+            raise
+        fail(f"Pillow could not write the grid ({e}): Image.fromarray takes (height, width, channels), the "
+             "channels last: the grid must be (rows·H, ncol·W, C)", where, seed)  # fmt: skip
+    rows = math.ceil(B / ncol)
+    pixels = torch.from_numpy(np.array(Image.open(path).convert("RGB")))  # (rows·H, ncol·W, 3) uint8
+    expected = grid_by_hand(images, ncol)
+    assert_tensor(pixels, shape=expected.shape, call=where, seed=seed,
+                  name=f"the PNG's pixels (height rows·H = {rows}·{H}, width ncol·W = {ncol}·{W}, 3 channels)")  # fmt: skip
+    for i in range(B):
+        r, c = i // ncol, i % ncol
+        here = tile(pixels, r, c, H, W)
+        if torch.equal(here, tile(expected, r, c, H, W)):
+            continue
+        others = [j for j in range(B) if torch.equal(here, tile(expected, j // ncol, j % ncol, H, W))]
+        if others:
+            j = others[0]
+            fail(f"image {j} is at row {r}, column {c}, where image {i} belongs: image i goes to row i // ncol, "
+                 f"column i % ncol (row by row, {ncol} to a row)", where, seed)  # fmt: skip
+        if H == W and torch.equal(here, tile(expected, r, c, H, W).transpose(0, 1)):
+            fail(f"image {i} is transposed (its rows became columns): order the axes (rows, H, ncol, W, C), "
+                 "H before W", where, seed)  # fmt: skip
+        fail(f"the tile at row {r}, column {c} (pixels {r * H}:{(r + 1) * H}, {c * W}:{(c + 1) * W}) is not "
+             f"image {i}, nor any other image as it is: split the batch axis into (rows, ncol), then order the axes "
+             "(rows, H, ncol, W, C) before merging (rows, H) and (ncol, W)", where, seed)  # fmt: skip
+    assert_close(pixels, expected, call=where, seed=seed,
+                 name="the PNG's pixels (image i at row i // ncol, column i % ncol, the rest black)")  # fmt: skip
