@@ -79,7 +79,7 @@ class TextToImage(nn.Module):
 
 
 def save_grid(images: torch.Tensor, path: str | Path, ncol: int = 8) -> Path:
-    """Tile images (B, C, H, W) in [0, 1] into rows of ncol (the last row padded with black) and write a PNG."""
+    """Tile RGB images (B, 3, H, W) in [0, 1] into rows of ncol (the last row padded with black) and write a PNG."""
     B, C, H, W = images.shape
     rows = -(-B // ncol)  # ceil(B / ncol)
     padded = torch.cat([images.detach().cpu().float(), images.new_zeros(rows * ncol - B, C, H, W).cpu().float()])  # (rows·ncol, C, H, W)

@@ -73,6 +73,7 @@ def pretrain(mods, model: LatentModel, data, device, console) -> float:
     seconds = text2image.pretrain(mods, model, data, device, console)
     vae_spec = dataclasses.replace(SPEC, name="latent: stage 2, VAE", steps=VAE_STEPS, lr=2e-3, step=None,
                                    loss=vae_loss, batch=lambda d, i, dev: d.images[i].to(dev))  # fmt: skip
+    model.vae.requires_grad_(True)  # LatentCodec froze it: it trains here, then is frozen for good
     seconds += train(vae_spec, mods, model.vae, data, VAE_STEPS, device, console)
     start = time.perf_counter()
     model.vae.requires_grad_(False).eval()
