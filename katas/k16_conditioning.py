@@ -85,9 +85,8 @@ class ConditionalUNet(UNet):
 
 def empty_caption(batch_size: int, length: int) -> torch.Tensor:
     """The empty caption "" encoded (kata 01: <bos> <eos>) and padded to `length`, B times.  Returns (B, T) long."""
-    tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long)
-    tokens[:, 0], tokens[:, 1] = BOS_ID, EOS_ID
-    return tokens
+    # TODO 16.5 (about 3 lines): a (B, T) long tensor of <pad>, with <bos> in column 0 and <eos> in column 1.
+    raise NotImplementedError("blank 16.5 is not filled in yet")
 
 
 def drop_condition(tokens: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -95,5 +94,5 @@ def drop_condition(tokens: torch.Tensor, p: float, generator: torch.Generator | 
 
     tokens: (B, T) long, padded, T ≥ 2, on the CPU (drop before moving a batch to a GPU)  →  (B, T) long
     """
-    # TODO 16.5 (about 3 lines): one uniform draw per caption (with the generator); where it is below p, the row becomes the empty caption.
-    raise NotImplementedError("blank 16.5 is not filled in yet")
+    # TODO 16.6 (about 3 lines): one uniform draw per caption (with the generator); where it is below p, the row becomes the empty caption.
+    raise NotImplementedError("blank 16.6 is not filled in yet")

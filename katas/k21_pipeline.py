@@ -14,7 +14,7 @@ splits the features (prompts first). A seed makes it reproducible: the same prom
 scale and seed give the same images, whatever ran before (a generator of its own, never the
 global random state).
 
-save_grid lays B images out in rows of `ncol` (row-major: image i at row i // ncol, column
+to_pixels turns floats in [0, 1] into the bytes a PNG stores (0..255), and save_grid lays B images out in rows of `ncol` (row-major: image i at row i // ncol, column
 i % ncol) and writes one PNG with Pillow.
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -52,7 +53,8 @@ class TextToImage(nn.Module):
     def check_words(self, prompts: list[str]) -> None:
         """A clear error for a word the model never learned."""
         for prompt in prompts:
-            unknown = [w for w in words_of(prompt) if w not in self.vocab]
+            # TODO 21.1 (about 1 line): the words of the prompt (as kata 01 splits them) that are not in the vocabulary, in order.
+            raise NotImplementedError("blank 21.1 is not filled in yet")
             if unknown:
                 known = " ".join(sorted(w for w in self.vocab if not w.startswith("<")))
                 raise ValueError(f"{unknown[0]!r} in {prompt!r} is not a word this model knows. Known words: {known}")
@@ -65,17 +67,23 @@ class TextToImage(nn.Module):
         self.check_words(prompts)
         B = len(prompts)
         device = next(self.unet.parameters()).device
-        # TODO 21.1 (about 4 lines): tokenize the prompts and B empty captions as one padded batch, run the text encoder once, split features and masks (prompts first).
-        raise NotImplementedError("blank 21.1 is not filled in yet")
+        # TODO 21.2 (about 4 lines): tokenize the prompts and B empty captions as one padded batch, run the text encoder once, split features and masks (prompts first).
+        raise NotImplementedError("blank 21.2 is not filled in yet")
 
     @torch.no_grad()
     def forward(self, prompts: list[str], steps: int = 50, guidance_scale: float = 4.0, seed: int = 0) -> torch.Tensor:
         """B prompts  →  images (B, C, H, W) in [0, 1], the same for the same arguments."""
         context, mask, uncond_context, uncond_mask = self.encode_prompts(prompts)
-        # TODO 21.2 (about 3 lines): a generator seeded with `seed`; the guided U-Net (kata 17); DDIM in latent space, from noise of shape (B, Cz, h, w), without the x̂_0 clip.
-        raise NotImplementedError("blank 21.2 is not filled in yet")
-        # TODO 21.3 (about 1 line): decode the latents to images (the codec undoes the scale), then bring them from [-1, 1] to [0, 1], clamped (kata 10).
+        # TODO 21.3 (about 3 lines): a generator seeded with `seed`; the guided U-Net (kata 17); DDIM in latent space, from noise of shape (B, Cz, h, w), without the x̂_0 clip.
         raise NotImplementedError("blank 21.3 is not filled in yet")
+        # TODO 21.4 (about 1 line): decode the latents to images (the codec undoes the scale), then bring them from [-1, 1] to [0, 1], clamped (kata 10).
+        raise NotImplementedError("blank 21.4 is not filled in yet")
+
+
+def to_pixels(x: torch.Tensor) -> np.ndarray:
+    """Floats in [0, 1] (any shape) as the bytes of a PNG: a numpy uint8 array of the same shape, 0..255."""
+    # TODO 21.5 (about 1 line): clamp to [0, 1], scale to 0..255, round to the nearest whole number, convert to uint8, as numpy.
+    raise NotImplementedError("blank 21.5 is not filled in yet")
 
 
 def save_grid(images: torch.Tensor, path: str | Path, ncol: int = 8) -> Path:
@@ -83,9 +91,9 @@ def save_grid(images: torch.Tensor, path: str | Path, ncol: int = 8) -> Path:
     B, C, H, W = images.shape
     rows = -(-B // ncol)  # ceil(B / ncol)
     padded = torch.cat([images.detach().cpu().float(), images.new_zeros(rows * ncol - B, C, H, W).cpu().float()])  # (rows·ncol, C, H, W)
-    # TODO 21.4 (about 2 lines): the (rows·ncol, C, H, W) batch as one (rows·H, ncol·W, C) picture: image i at row i // ncol, column i % ncol.
-    raise NotImplementedError("blank 21.4 is not filled in yet")
-    pixels = (grid.clamp(0, 1) * 255).round().to(torch.uint8).numpy()  # (rows·H, ncol·W, C) uint8
+    # TODO 21.6 (about 2 lines): the (rows·ncol, C, H, W) batch as one (rows·H, ncol·W, C) picture: image i at row i // ncol, column i % ncol.
+    raise NotImplementedError("blank 21.6 is not filled in yet")
+    pixels = to_pixels(grid)  # (rows·H, ncol·W, C) uint8
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels).save(path)

@@ -10,8 +10,8 @@ with your classifier-free guidance (kata 17).
 The figure: the judge's prompt adherence on two-object relational prompts ("a red circle above
 a blue square": both objects right, each in its place), drawn from scenes kept out of
 training (milestones/prompts.py). Beside it: single-object prompts (also kept out) and
-colour–shape combinations never trained on. The PNG: each prompt under its image, ✗ where the
-judge disagrees.
+colour–shape combinations never trained on. The PNGs: each prompt under its image, and where the
+judge disagrees, what it sees instead.
 """
 
 from __future__ import annotations
@@ -118,7 +118,9 @@ def evaluate_with(draw_with, mods, model: nn.Module, data, out: Path) -> tuple[f
     prompts = judged_prompts()
     images = draw_with(mods, model, data.vocab, prompts.all())
     reports = judge_groups(images, prompts)
-    marks = [p if ok else f"✗ {p}" for p, ok in zip(prompts.all(), torch.cat([reports[g].ok for g in GROUPS]).tolist())]
+    ok = torch.cat([reports[g].ok for g in GROUPS]).tolist()
+    seen = [r for g in GROUPS for r in reports[g].readings]
+    marks = [p if right else f"{p} (the judge sees: {r})" for p, right, r in zip(prompts.all(), ok, seen)]
     start_pair, n = len(prompts.single), 32
     pngs = [save_grid(images[start_pair : start_pair + n], marks[start_pair : start_pair + n], out / "pairs.png"),
             save_grid(images[:n], marks[:n], out / "single.png"),

@@ -103,9 +103,14 @@ class ConditionalUNet(UNet):
 
 def empty_caption(batch_size: int, length: int) -> torch.Tensor:
     """The empty caption "" encoded (kata 01: <bos> <eos>) and padded to `length`, B times.  Returns (B, T) long."""
-    tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long)
+    # BLANK 16.5 (about 3 lines): a (B, T) long tensor of <pad>, with <bos> in column 0 and <eos> in column 1.
+    # HINT: The empty caption is what kata 01's encode("") gives, <bos> <eos>, padded like every caption in the batch.
+    # HINT: torch.full((B, T), PAD_ID, dtype=torch.long), then write BOS_ID into column 0 and EOS_ID into column 1.
+    # HINT: tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long); tokens[:, 0] = BOS_ID; tokens[:, 1] = EOS_ID; return tokens
+    tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long)  # (B, T)
     tokens[:, 0], tokens[:, 1] = BOS_ID, EOS_ID
     return tokens
+    # END BLANK 16.5
 
 
 def drop_condition(tokens: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -113,10 +118,10 @@ def drop_condition(tokens: torch.Tensor, p: float, generator: torch.Generator | 
 
     tokens: (B, T) long, padded, T ≥ 2, on the CPU (drop before moving a batch to a GPU)  →  (B, T) long
     """
-    # BLANK 16.5 (about 3 lines): one uniform draw per caption (with the generator); where it is below p, the row becomes the empty caption.
+    # BLANK 16.6 (about 3 lines): one uniform draw per caption (with the generator); where it is below p, the row becomes the empty caption.
     # HINT: One coin per caption, not per token: a caption is kept or dropped whole, and the input itself is left as it was.
     # HINT: torch.rand(B, generator=generator) < p marks the dropped rows (B,); torch.where with [:, None] picks rows of empty_caption(B, T) or tokens.
     # HINT: drop = torch.rand(tokens.shape[0], generator=generator) < p; return torch.where(drop[:, None], empty_caption(*tokens.shape), tokens)
     drop = torch.rand(tokens.shape[0], generator=generator) < p  # (B,) bool: this caption is dropped
     return torch.where(drop[:, None], empty_caption(*tokens.shape), tokens)  # (B, T)
-    # END BLANK 16.5
+    # END BLANK 16.6

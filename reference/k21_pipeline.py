@@ -14,7 +14,7 @@ splits the features (prompts first). A seed makes it reproducible: the same prom
 scale and seed give the same images, whatever ran before (a generator of its own, never the
 global random state).
 
-save_grid lays B images out in rows of `ncol` (row-major: image i at row i // ncol, column
+to_pixels turns floats in [0, 1] into the bytes a PNG stores (0..255), and save_grid lays B images out in rows of `ncol` (row-major: image i at row i // ncol, column
 i % ncol) and writes one PNG with Pillow.
 
 Edit only inside the blanks; leave names, signatures and the code around them as they are.
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -52,7 +53,12 @@ class TextToImage(nn.Module):
     def check_words(self, prompts: list[str]) -> None:
         """A clear error for a word the model never learned."""
         for prompt in prompts:
+            # BLANK 21.1 (about 1 line): the words of the prompt (as kata 01 splits them) that are not in the vocabulary, in order.
+            # HINT: The tokenizer would quietly turn such a word into <unk>, and the model would draw something else: find them first.
+            # HINT: words_of(prompt) splits and lowercases as encode does; `word not in self.vocab` tests a dict's keys.
+            # HINT: unknown = [w for w in words_of(prompt) if w not in self.vocab]
             unknown = [w for w in words_of(prompt) if w not in self.vocab]
+            # END BLANK 21.1
             if unknown:
                 known = " ".join(sorted(w for w in self.vocab if not w.startswith("<")))
                 raise ValueError(f"{unknown[0]!r} in {prompt!r} is not a word this model knows. Known words: {known}")
@@ -65,7 +71,7 @@ class TextToImage(nn.Module):
         self.check_words(prompts)
         B = len(prompts)
         device = next(self.unet.parameters()).device
-        # BLANK 21.1 (about 4 lines): tokenize the prompts and B empty captions as one padded batch, run the text encoder once, split features and masks (prompts first).
+        # BLANK 21.2 (about 4 lines): tokenize the prompts and B empty captions as one padded batch, run the text encoder once, split features and masks (prompts first).
         # HINT: One batch of 2B captions, so both halves are padded to the same length T; the encoder's first output holds the token features.
         # HINT: pad_batch([encode(p, self.vocab) for p in prompts + [""] * B]) is (2B, T); padding_mask(tokens)[:, None, :] is (2B, 1, T); features[:B] are the prompts'.
         # HINT: tokens = pad_batch([encode(p, self.vocab) for p in prompts + [""] * B]).to(device); features, _ = self.text_encoder(tokens); mask = padding_mask(tokens)[:, None, :]; return features[:B], mask[:B], features[B:], mask[B:]
@@ -73,13 +79,13 @@ class TextToImage(nn.Module):
         features, _ = self.text_encoder(tokens)  # (2B, T, D)
         mask = padding_mask(tokens)[:, None, :]  # (2B, 1, T)
         return features[:B], mask[:B], features[B:], mask[B:]
-        # END BLANK 21.1
+        # END BLANK 21.2
 
     @torch.no_grad()
     def forward(self, prompts: list[str], steps: int = 50, guidance_scale: float = 4.0, seed: int = 0) -> torch.Tensor:
         """B prompts  →  images (B, C, H, W) in [0, 1], the same for the same arguments."""
         context, mask, uncond_context, uncond_mask = self.encode_prompts(prompts)
-        # BLANK 21.2 (about 3 lines): a generator seeded with `seed`; the guided U-Net (kata 17); DDIM in latent space, from noise of shape (B, Cz, h, w), without the x̂_0 clip.
+        # BLANK 21.3 (about 3 lines): a generator seeded with `seed`; the guided U-Net (kata 17); DDIM in latent space, from noise of shape (B, Cz, h, w), without the x̂_0 clip.
         # HINT: Guided(...) stands in for the U-Net in the sampler; the sampler draws all its noise from the generator you give it; latents are not clipped to [-1, 1].
         # HINT: torch.Generator().manual_seed(seed); Guided(self.unet, uncond_context, uncond_mask, guidance_scale); ddim_sample(model, shape, schedule, steps, 0.0, generator, context, mask, clip_x0=False).
         # HINT: generator = torch.Generator().manual_seed(seed); guided = Guided(self.unet, uncond_context, uncond_mask, guidance_scale); z = ddim_sample(guided, (len(prompts), *self.latent_shape), self.schedule, steps, 0.0, generator, context, mask, clip_x0=False)
@@ -87,13 +93,23 @@ class TextToImage(nn.Module):
         guided = Guided(self.unet, uncond_context, uncond_mask, guidance_scale)
         z = ddim_sample(guided, (len(prompts), *self.latent_shape), self.schedule, steps, 0.0, generator, context, mask,
                         clip_x0=False)  # (B, Cz, h, w)  # fmt: skip
-        # END BLANK 21.2
-        # BLANK 21.3 (about 1 line): decode the latents to images (the codec undoes the scale), then bring them from [-1, 1] to [0, 1], clamped (kata 10).
+        # END BLANK 21.3
+        # BLANK 21.4 (about 1 line): decode the latents to images (the codec undoes the scale), then bring them from [-1, 1] to [0, 1], clamped (kata 10).
         # HINT: The codec undoes the scaling and runs the VAE's decoder; the decoder's output is in the model's range, about [-1, 1], and may overshoot it.
         # HINT: self.codec.decode(z) is (B, C, H, W); kata 10's to_image_range maps [-1, 1] to [0, 1] and clamps the overshoot.
         # HINT: return to_image_range(self.codec.decode(z))
         return to_image_range(self.codec.decode(z))  # (B, C, H, W) in [0, 1]
-        # END BLANK 21.3
+        # END BLANK 21.4
+
+
+def to_pixels(x: torch.Tensor) -> np.ndarray:
+    """Floats in [0, 1] (any shape) as the bytes of a PNG: a numpy uint8 array of the same shape, 0..255."""
+    # BLANK 21.5 (about 1 line): clamp to [0, 1], scale to 0..255, round to the nearest whole number, convert to uint8, as numpy.
+    # HINT: 1.0 must become 255 and 0.5 become 128: round first, since converting to uint8 truncates, and wraps around what is out of range.
+    # HINT: .clamp(0, 1) * 255, then .round(), then .to(torch.uint8), then .numpy().
+    # HINT: return (x.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    return (x.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    # END BLANK 21.5
 
 
 def save_grid(images: torch.Tensor, path: str | Path, ncol: int = 8) -> Path:
@@ -101,13 +117,13 @@ def save_grid(images: torch.Tensor, path: str | Path, ncol: int = 8) -> Path:
     B, C, H, W = images.shape
     rows = -(-B // ncol)  # ceil(B / ncol)
     padded = torch.cat([images.detach().cpu().float(), images.new_zeros(rows * ncol - B, C, H, W).cpu().float()])  # (rows·ncol, C, H, W)
-    # BLANK 21.4 (about 2 lines): the (rows·ncol, C, H, W) batch as one (rows·H, ncol·W, C) picture: image i at row i // ncol, column i % ncol.
+    # BLANK 21.6 (about 2 lines): the (rows·ncol, C, H, W) batch as one (rows·H, ncol·W, C) picture: image i at row i // ncol, column i % ncol.
     # HINT: Split the batch axis into (rows, ncol), then order the axes as (rows, H, ncol, W, C) before merging pairs of them.
     # HINT: .view(rows, ncol, C, H, W).permute(0, 3, 1, 4, 2) is (rows, H, ncol, W, C); .reshape(rows * H, ncol * W, C) merges them.
     # HINT: grid = padded.view(rows, ncol, C, H, W).permute(0, 3, 1, 4, 2).reshape(rows * H, ncol * W, C)
     grid = padded.view(rows, ncol, C, H, W).permute(0, 3, 1, 4, 2).reshape(rows * H, ncol * W, C)  # (rows·H, ncol·W, C)
-    # END BLANK 21.4
-    pixels = (grid.clamp(0, 1) * 255).round().to(torch.uint8).numpy()  # (rows·H, ncol·W, C) uint8
+    # END BLANK 21.6
+    pixels = to_pixels(grid)  # (rows·H, ncol·W, C) uint8
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels).save(path)

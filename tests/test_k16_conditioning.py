@@ -589,7 +589,7 @@ def test_16_4_gradients_reach_the_real_tokens_only(kata, monkeypatch):
     assert_close(grad.masked_fill(real, 0.0), torch.zeros_like(grad), call=where, seed=0, atol=0.0, rtol=0.0, name=name)
 
 
-# --- 16.5: condition dropout --------------------------------------------------------------------
+# --- 16.5 and 16.6: the empty caption, condition dropout ---------------------------------------
 
 
 class Label(str):
@@ -644,9 +644,10 @@ def dropped_rows(out, tokens, where, seed):
     return dropped
 
 
-@pytest.mark.blank("16.5")
+@pytest.mark.blank("16.6")
 @pytest.mark.parametrize("seed, p", [(0, 0.1), (1, 0.5), (2, 0.25)])
-def test_16_5_each_caption_dropped_with_probability_p(kata, seed, p):
+def test_16_6_each_caption_dropped_with_probability_p(kata, seed, p, monkeypatch):
+    with_reference(monkeypatch, kata, "empty_caption")
     B, T = 4000, 6
     tokens, where = drop_case(B, T, p, seed)
     dropped = dropped_rows(kata.drop_condition(tokens, p, torch.Generator().manual_seed(seed)), tokens, where, seed)
@@ -660,16 +661,18 @@ def test_16_5_each_caption_dropped_with_probability_p(kata, seed, p):
              "caption is dropped with probability p: a uniform draw below p", where, seed)  # fmt: skip
 
 
-@pytest.mark.blank("16.5")
+@pytest.mark.blank("16.6")
 @pytest.mark.parametrize("seed, case", [(3, (200, 6)), (4, (50, 3)), (5, (1, 8))])
-def test_16_5_whole_captions_only(kata, seed, case):
+def test_16_6_whole_captions_only(kata, seed, case, monkeypatch):
+    with_reference(monkeypatch, kata, "empty_caption")
     B, T = case
     tokens, where = drop_case(B, T, 0.5, seed)
     dropped_rows(kata.drop_condition(tokens, 0.5, torch.Generator().manual_seed(seed)), tokens, where, seed)
 
 
-@pytest.mark.blank("16.5")
-def test_16_5_p_0_keeps_every_caption(kata):
+@pytest.mark.blank("16.6")
+def test_16_6_p_0_keeps_every_caption(kata, monkeypatch):
+    with_reference(monkeypatch, kata, "empty_caption")
     tokens, where = drop_case(100, 5, 0.0, 6)
     out = kata.drop_condition(tokens, 0.0, torch.Generator().manual_seed(6))
     dropped = dropped_rows(out, tokens, where, 6)
@@ -678,9 +681,10 @@ def test_16_5_p_0_keeps_every_caption(kata):
              "below p, and no draw is below 0)", where, 6)  # fmt: skip
 
 
-@pytest.mark.blank("16.5")
+@pytest.mark.blank("16.6")
 @pytest.mark.parametrize("seed, case", [(7, (40, 5)), (8, (3, 3))])
-def test_16_5_p_1_every_caption_empty(kata, seed, case):
+def test_16_6_p_1_every_caption_empty(kata, seed, case, monkeypatch):
+    with_reference(monkeypatch, kata, "empty_caption")
     B, T = case
     tokens, where = drop_case(B, T, 1.0, seed)
     out = kata.drop_condition(tokens, 1.0, torch.Generator().manual_seed(seed))
@@ -689,8 +693,9 @@ def test_16_5_p_1_every_caption_empty(kata, seed, case):
     assert_close(out, empty_row(T).expand(B, T), call=where, seed=seed, name=name)
 
 
-@pytest.mark.blank("16.5")
-def test_16_5_draws_from_the_generator(kata):
+@pytest.mark.blank("16.6")
+def test_16_6_draws_from_the_generator(kata, monkeypatch):
+    with_reference(monkeypatch, kata, "empty_caption")
     tokens, where = drop_case(64, 6, 0.5, 3)
     state = torch.get_rng_state()
     first = kata.drop_condition(tokens, 0.5, torch.Generator().manual_seed(3))
@@ -709,3 +714,13 @@ def test_16_5_draws_from_the_generator(kata):
     where = call("drop_condition", tokens, 0.5)
     assert_tensor(kata.drop_condition(tokens, 0.5), shape=tokens.shape, dtype=torch.long, call=where,
                   name="captions (no generator: torch's own)")  # fmt: skip
+
+
+@pytest.mark.blank("16.5")
+@pytest.mark.parametrize("B, T", [(1, 2), (3, 5), (2, 9)])
+def test_16_5_the_empty_caption_is_bos_eos_then_padding(kata, B, T):
+    where = call("empty_caption", B, T)
+    out = kata.empty_caption(B, T)
+    assert_tensor(out, shape=(B, T), dtype=torch.long, call=where, name="empty captions")
+    expected = torch.tensor([BOS_ID, EOS_ID] + [PAD_ID] * (T - 2)).expand(B, T)  # kata 01's encode(""), padded
+    assert_close(out, expected, call=where, name="empty captions (<bos> <eos>, then <pad>: kata 01's encode(\"\") padded)")

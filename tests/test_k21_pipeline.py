@@ -7,11 +7,12 @@ records the batches it sees; DDIM with classifier-free guidance and without the 
 written out here as a loop in float64 from x_T drawn with torch.Generator().manual_seed(seed);
 VAE.decode(z / s) and (x + 1) / 2 clamped, for the decoding; and a plain loop that pastes image
 i at row i // ncol, column i % ncol of a black canvas, compared with the PNG read back by Pillow.
-The two blanks of forward are graded apart: 21.2 by the latents ddim_sample returns (forward
-stops there), 21.3 with a ddim_sample that returns latents the test chose; both with the
-prompts encoded as the test says, so they do not depend on 21.1.
+The two blanks of forward are graded apart: 21.3 by the latents ddim_sample returns (forward
+stops there), 21.4 with a ddim_sample that returns latents the test chose; both with the
+prompts encoded as the test says, so they do not depend on 21.2.
 """
 
+import importlib
 import math
 
 import numpy as np
@@ -22,7 +23,7 @@ from k18_ddim import ddim_sample
 from k19_vae import VAE, VAEConfig
 from k20_latent import LatentCodec
 from PIL import Image
-from support import assert_close, assert_tensor, call, fail, randomise_group_norms
+from support import assert_close, assert_tensor, call, fail, randomise_group_norms, with_reference
 from torch import nn
 
 VOCAB = {"<pad>": 0, "<bos>": 1, "<eos>": 2, "<unk>": 3, "a": 4, "red": 5, "blue": 6, "circle": 7, "square": 8,
@@ -99,6 +100,8 @@ def make_pipeline(kata, seed, latent_shape=(CZ, 3, 4), scale=2.5, decoder_gain=1
     codec = LatentCodec(vae, scale)
     schedule = Schedule(torch.linspace(1e-3, 0.3, T_TRAIN, dtype=torch.float64))
     pipe = kata.TextToImage(VOCAB, TinyTextEncoder(), TinyUNet(), codec, schedule, latent_shape)
+    reference = importlib.import_module("k21_pipeline").TextToImage
+    pipe.check_words = reference.check_words.__get__(pipe)  # blank 21.1 is graded by its own tests
     return pipe
 
 
@@ -111,7 +114,7 @@ def close(a, b, atol: float = 1e-5) -> bool:
     return a.shape == b.shape and bool(torch.allclose(a.double(), b.double(), atol=atol, rtol=1e-4))
 
 
-# --- 21.1: encode_prompts ---------------------------------------------------------------------
+# --- 21.2: encode_prompts ---------------------------------------------------------------------
 
 PROMPT_CASES = [
     ["a red circle"],
@@ -121,8 +124,28 @@ PROMPT_CASES = [
 
 
 @pytest.mark.blank("21.1")
+@pytest.mark.parametrize("prompts, unknown", [(["a purple circle"], "purple"), (["a red circle", "a red blob left of a blue cube"], "blob"),
+                                             (["A RED Circle", "a blue square"], None), (["a red circle above a blue square"], None)])
+def test_21_1_a_word_the_model_never_learned_is_named(kata, prompts, unknown):
+    pipe = kata.TextToImage(VOCAB, TinyTextEncoder(), TinyUNet(), None, None, (CZ, 3, 4))
+    where = call("TextToImage(vocab, ...).check_words", prompts)
+    try:
+        pipe.check_words(prompts)
+    except ValueError as e:
+        if unknown is None:
+            fail(f"check_words refused prompts made of known words (split and lowercased as kata 01's words_of does): "
+                 f"{e}", where)  # fmt: skip
+        if f"{unknown!r}" not in str(e).split(" in ")[0]:
+            fail(f"the message names the wrong word: {e}; the first unknown word is {unknown!r}", where)
+        return
+    if unknown is not None:
+        fail(f"check_words accepted {prompts}, where {unknown!r} is not in the vocabulary: find the words of each "
+             "prompt that the vocabulary lacks", where)  # fmt: skip
+
+
+@pytest.mark.blank("21.2")
 @pytest.mark.parametrize("seed, prompts", list(enumerate(PROMPT_CASES)))
-def test_21_1_one_batch_prompts_then_empty_captions(kata, seed, prompts):
+def test_21_2_one_batch_prompts_then_empty_captions(kata, seed, prompts):
     pipe = make_pipeline(kata, seed)
     B = len(prompts)
     where = pipe_call(pipe, "encode_prompts", prompts)
@@ -165,11 +188,11 @@ def test_21_1_one_batch_prompts_then_empty_captions(kata, seed, prompts):
         assert_close(value, right, call=where, seed=seed, name=f"{what} (True exactly at the real tokens)")
 
 
-# --- 21.2: sampling the latents -------------------------------------------------------------
+# --- 21.3: sampling the latents -------------------------------------------------------------
 
 
 class Sampled(Exception):
-    """Raised by the ddim_sample spy with the latents it returned: forward stops there (21.3 is graded alone)."""
+    """Raised by the ddim_sample spy with the latents it returned: forward stops there (21.4 is graded alone)."""
 
 
 def sampled_latents(kata, monkeypatch, pipe, prompts, steps, scale, seed, where):
@@ -224,9 +247,9 @@ SAMPLE_CASES = [
 ]
 
 
-@pytest.mark.blank("21.2")
+@pytest.mark.blank("21.3")
 @pytest.mark.parametrize("seed, case", list(enumerate(SAMPLE_CASES)))
-def test_21_2_guided_ddim_in_latent_space_without_the_clip(kata, monkeypatch, seed, case):
+def test_21_3_guided_ddim_in_latent_space_without_the_clip(kata, monkeypatch, seed, case):
     prompts, steps, scale = case
     pipe = make_pipeline(kata, seed)
     B = len(prompts)
@@ -266,9 +289,9 @@ def test_21_2_guided_ddim_in_latent_space_without_the_clip(kata, monkeypatch, se
                       "ε̃ = ε_∅ + g (ε_c − ε_∅), x̂_0 not clipped)")  # fmt: skip
 
 
-@pytest.mark.blank("21.2")
+@pytest.mark.blank("21.3")
 @pytest.mark.parametrize("seed, case", list(enumerate(SAMPLE_CASES[:2])))
-def test_21_2_scale_one_is_the_conditional_model(kata, monkeypatch, seed, case):
+def test_21_3_scale_one_is_the_conditional_model(kata, monkeypatch, seed, case):
     prompts, steps, _ = case
     pipe = make_pipeline(kata, seed)
     B = len(prompts)
@@ -287,9 +310,9 @@ def test_21_2_scale_one_is_the_conditional_model(kata, monkeypatch, seed, case):
                  name="the sampled latents at guidance scale 1 (DDIM with the conditional model alone, ε_c)")  # fmt: skip
 
 
-@pytest.mark.blank("21.2")
+@pytest.mark.blank("21.3")
 @pytest.mark.parametrize("seed", [0, 1])
-def test_21_2_a_generator_of_its_own(kata, monkeypatch, seed):
+def test_21_3_a_generator_of_its_own(kata, monkeypatch, seed):
     prompts = ["a red circle", "blue square"]
     pipe = make_pipeline(kata, seed)
     where = pipe_call(pipe, "forward", prompts, steps=2, guidance_scale=3.0, seed=5)
@@ -309,15 +332,15 @@ def test_21_2_a_generator_of_its_own(kata, monkeypatch, seed):
         fail("seeds 5 and 6 gave the same latents: seed the generator with `seed`", where, seed)
 
 
-# --- 21.3: decoding -----------------------------------------------------------------------------
+# --- 21.4: decoding -----------------------------------------------------------------------------
 
 # (prompts, latent_shape, scale)
 DECODE_CASES = [(["a red circle"], (CZ, 3, 4), 2.5), (["red", "blue square", "circle", "a"], (CZ, 2, 2), 0.5)]
 
 
-@pytest.mark.blank("21.3")
+@pytest.mark.blank("21.4")
 @pytest.mark.parametrize("seed, case", list(enumerate(DECODE_CASES)))
-def test_21_3_decoded_by_the_codec_into_0_1(kata, monkeypatch, seed, case):
+def test_21_4_decoded_by_the_codec_into_0_1(kata, monkeypatch, seed, case):
     prompts, latent_shape, scale = case
     pipe = make_pipeline(kata, seed, latent_shape, scale, decoder_gain=4.0)  # the decoder overshoots [-1, 1]
     B, (Cz, h, w) = len(prompts), latent_shape
@@ -350,7 +373,28 @@ def test_21_3_decoded_by_the_codec_into_0_1(kata, monkeypatch, seed, case):
                  name="the images (to_image_range(codec.decode(z)): VAE.decode(z / s), then (x + 1) / 2, in [0, 1])")  # fmt: skip
 
 
-# --- 21.4: save_grid ----------------------------------------------------------------------------
+# --- 21.5: to_pixels ---------------------------------------------------------------------------
+
+
+@pytest.mark.blank("21.5")
+@pytest.mark.parametrize("shape", [(7,), (2, 3, 4)])
+def test_21_5_floats_in_0_1_become_bytes_rounded_to_the_nearest(kata, shape):
+    torch.manual_seed(0)
+    x = torch.rand(shape) * 1.4 - 0.2  # some below 0 and above 1: clamped
+    x.view(-1)[:4] = torch.tensor([0.0, 1.0, 0.5, 0.999])[: x.numel()]  # 0 → 0, 1 → 255, 0.5 → 128 (127.5 rounds up), 0.999 → 255
+    where = call("to_pixels", x)
+    out = kata.to_pixels(x)
+    if not isinstance(out, np.ndarray):
+        fail(f"to_pixels returned a {type(out).__name__}: return a numpy array (.numpy()), which Pillow reads", where)
+    got = torch.from_numpy(out)
+    assert_tensor(got, shape=shape, dtype=torch.uint8, call=where, name="bytes")
+    expected = torch.tensor([min(max(v, 0.0), 1.0) * 255 for v in x.view(-1).double().tolist()]).round().to(torch.uint8)
+    if torch.equal(got.view(-1), (x.view(-1).clamp(0, 1) * 255).to(torch.uint8)) and not torch.equal(got.view(-1), expected):
+        fail("the bytes are truncated, not rounded: 0.999 · 255 = 254.7 became 254; round before converting to uint8", where)
+    assert_close(got.view(-1), expected, call=where, name="bytes (clamp to [0, 1], × 255, round, uint8)")
+
+
+# --- 21.6: save_grid ----------------------------------------------------------------------------
 
 
 def grid_by_hand(images: torch.Tensor, ncol: int) -> torch.Tensor:
@@ -373,9 +417,10 @@ def tile(pixels, r, c, H, W):
 GRID_CASES = [(3, 5, 2, 3), (4, 4, 3, 2), (5, 2, 2, 3), (7, 3, 3, 4), (1, 8, 2, 2), (6, 3, 4, 2)]
 
 
-@pytest.mark.blank("21.4")
+@pytest.mark.blank("21.6")
 @pytest.mark.parametrize("seed, case", list(enumerate(GRID_CASES)))
-def test_21_4_image_i_at_row_i_div_ncol_column_i_mod_ncol(kata, tmp_path, seed, case):
+def test_21_6_image_i_at_row_i_div_ncol_column_i_mod_ncol(kata, tmp_path, monkeypatch, seed, case):
+    with_reference(monkeypatch, kata, "to_pixels")
     B, ncol, H, W = case
     torch.manual_seed(seed)
     images = torch.rand(B, 3, H, W)

@@ -8,7 +8,7 @@ None, None), or the sub-layers' outputs in variables of their own first; in 16.3
 .transpose(1, 2).view(B, C, H, W) (the view only splits the last dimension),
 .permute(0, 2, 1).reshape(B, C, H, W), .reshape(B, H, W, C).permute(0, 3, 1, 2),
 .mT.unflatten(2, (H, W)), or self.proj_out(...) + x; in 16.4, keywords
-(context_dim=self.config.context_dim, n_heads=..., groups=...); in 16.5,
+(context_dim=self.config.context_dim, n_heads=..., groups=...); in 16.6,
 torch.bernoulli(torch.full((B,), p), generator=generator).bool() for the coins,
 torch.empty(B).uniform_(generator=generator) < p, <= p, drop.unsqueeze(1) or drop.view(-1, 1),
 empty_caption(B, T).where(drop[:, None], tokens), or out = tokens.clone() then
@@ -114,6 +114,24 @@ MUTANTS = {
         ),
     },
     "16.5": {
+        "all <pad>: the empty caption without <bos> <eos>": "return torch.full((batch_size, length), PAD_ID, dtype=torch.long)",
+        "<eos> <bos>: the two specials swapped": """
+            tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long)
+            tokens[:, 0], tokens[:, 1] = EOS_ID, BOS_ID
+            return tokens
+        """,
+        "<bos> <eos> in rows 0 and 1 instead of columns": """
+            tokens = torch.full((batch_size, length), PAD_ID, dtype=torch.long)
+            tokens[0], tokens[1 % batch_size] = BOS_ID, EOS_ID
+            return tokens
+        """,
+        "floats, not token IDs": """
+            tokens = torch.full((batch_size, length), float(PAD_ID))
+            tokens[:, 0], tokens[:, 1] = BOS_ID, EOS_ID
+            return tokens
+        """,
+    },
+    "16.6": {
         "one draw per token, not per caption": """
             drop = torch.rand(tokens.shape, generator=generator) < p
             return torch.where(drop, empty_caption(*tokens.shape), tokens)
