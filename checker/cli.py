@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("grade", help="grade every kata (CI on your fork)").set_defaults(run=cmd_grade)
     p = sub.add_parser("milestone", help="train your own katas end to end: `katas milestone vit`")
-    p.add_argument("name", help="vit, caption or clip")
+    p.add_argument("name", help="vit, caption, clip, ddpm, text2image or latent")
     p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
     p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
     p.add_argument("--steps", type=int, help="the training budget (default: the milestone's own)")

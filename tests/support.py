@@ -372,3 +372,20 @@ def randomise_layer_norms(module: torch.nn.Module) -> None:
 def layer_norm(ln: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """What a LayerNorm module with its own weights computes, by torch's functional: an oracle."""
     return torch.nn.functional.layer_norm(x, ln.weight.shape, ln.weight, ln.bias, ln.eps)
+
+
+# --- diffusion schedules by hand (katas 15 and 18) ----------------------------------------------
+
+
+def schedule_by_hand(schedule) -> dict[str, torch.Tensor]:
+    """β, α, ᾱ, ᾱ_{t−1} (1 at t = 0) and β̃, each (T,) float64, by a plain loop over the betas."""
+    betas = schedule.betas.tolist()
+    alpha_bar, product = [], 1.0
+    for beta in betas:
+        product *= 1 - beta
+        alpha_bar.append(product)
+    beta, alpha_bar = torch.tensor(betas, dtype=torch.float64), torch.tensor(alpha_bar, dtype=torch.float64)
+    alpha_bar_prev = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar[:-1]])
+    variance = beta * (1 - alpha_bar_prev) / (1 - alpha_bar)
+    return {"beta": beta, "alpha": 1 - beta, "alpha_bar": alpha_bar, "alpha_bar_prev": alpha_bar_prev,
+            "variance": variance}  # fmt: skip

@@ -19,7 +19,7 @@ import importlib
 import pytest
 import torch
 from k09_schedules import Schedule
-from support import assert_close, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_tensor, call, fail, schedule_by_hand, with_reference
 from torch import nn
 
 T_SMALL, T_SAMPLE = 20, 50
@@ -40,18 +40,7 @@ def schedule_label(T: int) -> Label:
     return Label(f"Schedule(T={T})")
 
 
-def by_hand(schedule: Schedule) -> dict[str, torch.Tensor]:
-    """β, α, ᾱ, ᾱ_{t−1} (1 at t = 0) and β̃, each (T,) float64, by a plain loop over the betas."""
-    betas = schedule.betas.tolist()
-    alpha_bar, product = [], 1.0
-    for beta in betas:
-        product *= 1 - beta
-        alpha_bar.append(product)
-    beta, alpha_bar = torch.tensor(betas, dtype=torch.float64), torch.tensor(alpha_bar, dtype=torch.float64)
-    alpha_bar_prev = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar[:-1]])
-    variance = beta * (1 - alpha_bar_prev) / (1 - alpha_bar)
-    return {"beta": beta, "alpha": 1 - beta, "alpha_bar": alpha_bar, "alpha_bar_prev": alpha_bar_prev,
-            "variance": variance}  # fmt: skip
+by_hand = schedule_by_hand  # β, α, ᾱ, ᾱ_{t−1} and β̃ by a plain loop (tests/support.py)
 
 
 def at(values: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
