@@ -303,7 +303,7 @@ def cmd_generate(args) -> int:
     save_grid(images, [prompt] * args.n if args.n <= 8 else None, path)
     out.print(f"{args.n} image{'s' if args.n > 1 else ''} of {prompt!r} by the model of milestone {name} "
               f"({'checkpoint reused' if model.reused else f'trained {model.steps} steps'}, DDIM {args.steps} steps, "
-              f"guidance {args.guidance:g}, seed {args.seed}):")  # fmt: skip
+              f"guidance {'as the milestone' if args.guidance is None else f'{args.guidance:g}'}, seed {args.seed}):")  # fmt: skip
     out.print(shown(path))
     return OK
 
@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("prompt", nargs="*", help="what to draw, in the shapes world's words")
     p.add_argument("-n", type=int, default=8, help="how many images (default 8)")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
-    p.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance scale (default 4)")
+    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the milestone's, 4 or 1.25)")
     p.add_argument("--seed", type=int, default=0, help="the same seed draws the same images (default 0)")
     p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
     p.add_argument("--latent", action="store_true", help="use the latent model (milestone latent, after kata 21)")

@@ -25,14 +25,17 @@ MILESTONES = {
 def _draw_text2image(trained, prompts: list[str], steps: int, scale: float, seed: int):
     from milestones import text2image
 
+    scale = text2image.GUIDANCE if scale is None else scale
     return text2image.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
 
 
 def _draw_latent(trained, prompts: list[str], steps: int, scale: float, seed: int):
     from milestones import latent
 
+    scale = latent.GUIDANCE if scale is None else scale
     return latent.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
 
 
-# what `katas generate` draws with: name -> (trained model, prompts, DDIM steps, guidance scale, seed) -> images in [0, 1]
+# what `katas generate` draws with: name -> (trained model, prompts, DDIM steps, guidance scale or None for the
+# milestone's own, seed) -> images in [0, 1]
 GENERATORS = {"text2image": _draw_text2image, "latent": _draw_latent}
