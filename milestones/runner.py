@@ -112,10 +112,12 @@ def pick_device(name: str) -> torch.device:
 
 
 def checkpoint_key(spec: Spec, sources: dict[str, Path], steps: int) -> str:
-    """Changes with anything that changes what training makes: the code of each kata used, the budget."""
+    """Changes with anything that changes what training makes: the code of each kata used, the milestones' code, the budget."""
     h = hashlib.sha256(f"{spec.name} {steps} {spec.batch_size} {spec.lr}".encode())
     for module, path in sorted(sources.items()):
         h.update(module.encode() + path.read_bytes())
+    for path in sorted(Path(__file__).parent.glob("*.py")):  # the milestones' own code: data, model, stages
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -5,7 +5,7 @@ One ViT, three read-outs: its K = 4 + 3 + 5 logits are cut into colour, shape an
 groups, each a softmax of its own. The figure: the share of attributes it reads right on
 2,000 held-out scenes (drawn with another seed, never trained on). Reported beside it, not
 in the figure: the same on colour–shape combinations it never saw at all (every yellow
-triangle, green circle and blue square is kept out of training): whether it composes what it
+triangle, blue circle and green square is kept out of training): whether it composes what it
 learned apart. The PNG shows those.
 """
 

@@ -19,8 +19,8 @@ scene (`SceneLabel`); `parse_caption` reads a caption back into its `SceneLabel`
 is always the object named first. Regions: "centre" (kind single), the stated half (kind
 position), and for a pair the halves the relation implies ("above": top, bottom).
 
-Held-out combinations: every yellow triangle, green circle and blue square (one per colour
-but red, one per shape) is kept out of split "train"; split "heldout" has at least one of them
+Held-out combinations: every yellow triangle, blue circle and green square (one per colour
+but red, one per shape; the README's "a red circle above a blue square" stays trainable) is kept out of split "train"; split "heldout" has at least one of them
 in every scene, so a model can be asked to compose words it only learned apart. Split "all"
 draws from every combination (the judge trains on it).
 
@@ -47,7 +47,7 @@ POSITIONS = ("left", "right", "top", "bottom")  # the regions a position word na
 RELATIONS = ("above", "below", "left of", "right of")
 SPLITS = ("train", "heldout", "all")
 SIZES = (16, 32)
-HELDOUT_COMBOS = (("yellow", "triangle"), ("green", "circle"), ("blue", "square"))
+HELDOUT_COMBOS = (("yellow", "triangle"), ("blue", "circle"), ("green", "square"))
 
 POSITION_PHRASES = {"left": "on the left", "right": "on the right", "top": "at the top", "bottom": "at the bottom"}
 RELATION_REGIONS = {"above": ("top", "bottom"), "below": ("bottom", "top"), "left of": ("left", "right"), "right of": ("right", "left")}

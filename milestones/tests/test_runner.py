@@ -162,3 +162,33 @@ def test_generate_trains_once_then_reuses_the_checkpoint_and_writes_the_png(out,
     again = capsys.readouterr().out
     assert "checkpoint reused" in again and "Training" not in again
     assert png.read_bytes() == before  # the same seed draws the same images
+
+
+def test_judged_prompts_are_kept_out_of_training_and_the_showcase_is_trained():
+    from milestones.prompts import SHOWCASE, judged_prompts, kept_out, training_scenes
+    from shapes.world import parse_caption
+
+    train = training_scenes(3000)
+    assert not any(kept_out(label) for label in train.labels())
+    prompts = judged_prompts(n_single=16, n_pair=32, n_unseen=8)
+    assert all(kept_out(parse_caption(p)) for p in prompts.single + prompts.pair)
+    assert len(prompts.pair) == 32 and all(parse_caption(p).kind == "pair" for p in prompts.pair)
+    assert not any(kept_out(parse_caption(p)) for p in SHOWCASE)
+    assert any(parse_caption(SHOWCASE[0]).same_scene(label) for label in training_scenes(20_000).labels())
+
+
+def test_guidance_is_applied_only_below_its_timestep():
+    from milestones.text2image import GuidedBelow
+
+    class Answer(torch.nn.Module):
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        def forward(self, x, t, context, context_mask=None):
+            return torch.full_like(x, self.value)
+
+    model = GuidedBelow(Answer(4.0), Answer(1.0), below=300)
+    x = torch.zeros(2, 3, 4, 4)
+    assert model(x, torch.tensor([299, 299]), None).unique().tolist() == [4.0]
+    assert model(x, torch.tensor([300, 300]), None).unique().tolist() == [1.0]

@@ -25,7 +25,7 @@ from shapes.world import (
 
 # sha256 of make_scenes(64, seed=0)'s images (float32 bytes) and captions, as drawn when the
 # world was written. A change means every seeded data set of the course changed.
-GOLDEN = "ab4a4528c97c9648e889f42407897e341952eb144556287f2b05d27ba5f14f11"
+GOLDEN = "40a08a2cc12dbd09e17399c3e1f6db3c4085d225f6a4dab9aef498c0a845f9f5"  # since the held-out combinations became yellow triangle, blue circle, green square
 
 
 def fingerprint(scenes) -> str:
