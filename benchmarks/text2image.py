@@ -24,21 +24,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from milestones import GENERATORS, MILESTONES  # noqa: E402
+from checker import catalog  # noqa: E402
+from milestones import GENERATORS, MILESTONES, text2image  # noqa: E402
 from milestones.prompts import GROUPS, PromptSet, judge_groups, judged_prompts  # noqa: E402
 from milestones.runner import trained  # noqa: E402
 from shapes.judge import judge_prompts  # noqa: E402
 
 
 def ddpm_images(t, prompts: list[str], scale: float, seed: int = 0) -> torch.Tensor:
-    """The pixel-space model sampled with kata 15's ddpm_sample (all T steps) and kata 17's guidance."""
+    """The pixel-space model sampled with kata 15's ddpm_sample (all T steps) and the milestone's guidance."""
     mods, model = t.mods, t.model
     B = len(prompts)
     tokens = mods.tokenizer.pad_batch([mods.tokenizer.encode(p, t.data.vocab) for p in prompts + [""] * B])
     context, mask = model.encode(mods, tokens)
-    guided = mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], scale)
-    x, _ = mods.ddpm.ddpm_sample(guided, (B, 3, 16, 16), model.schedule, torch.Generator().manual_seed(seed),
-                                 context[:B], mask[:B])  # fmt: skip
+    guided = text2image.GuidedBelow(mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], scale),
+                                    mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], 1.0),
+                                    int(text2image.GUIDED_BELOW * model.schedule.T))  # the milestone's guidance
+    sys.path.insert(0, str(catalog.REFERENCE_DIR))  # kata 15 is not in this milestone's chain: the reference's
+    ddpm_sample = importlib.import_module("k15_ddpm").ddpm_sample
+    x, _ = ddpm_sample(guided, (B, 3, 16, 16), model.schedule, torch.Generator().manual_seed(seed), context[:B], mask[:B])
     return mods.forward.to_image_range(x).clamp(0, 1)
 
 
@@ -58,7 +62,7 @@ def main() -> None:
                   f"({'checkpoint reused' if t.reused else 'trained now'}); {torch.get_num_threads()} threads")  # fmt: skip
     console.print(f"prompts kept out of training: {', '.join(f'{g} {len(getattr(prompts, g))}' for g in GROUPS)}")
     console.print(f"\n{'guidance':>8} " + " ".join(f"{g:>8}" for g in GROUPS) + f" {'seconds':>8}")
-    for scale in [float(s) for s in args.scales.split(",")]:
+    for scale in [float(s) for s in args.scales.split(",") if s]:  # --scales "" skips the sweep
         start = time.perf_counter()
         images = draw(t, prompts.all(), 50, scale, 0)
         seconds = time.perf_counter() - start
