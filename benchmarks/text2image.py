@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from checker import catalog  # noqa: E402
-from milestones import GENERATORS, MILESTONES, text2image  # noqa: E402
+from milestones import GENERATORS, MILESTONES, draw, text2image  # noqa: E402
 from milestones.prompts import GROUPS, PromptSet, judge_groups, judged_prompts  # noqa: E402
 from milestones.runner import trained  # noqa: E402
 from shapes.judge import judge_prompts  # noqa: E402
@@ -48,7 +48,7 @@ def ddpm_images(t, prompts: list[str], scale: float, seed: int = 0) -> torch.Ten
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("name", nargs="?", default="text2image", choices=["text2image", "latent"])
+    parser.add_argument("name", nargs="?", default="text2image", choices=GENERATORS)
     parser.add_argument("--scales", default="1,3,4,5,7")
     parser.add_argument("--ddpm-prompts", type=int, default=64, help="prompts for the DDIM-against-DDPM comparison (0: skip)")
     parser.add_argument("--device", default="cpu")
@@ -56,7 +56,6 @@ def main() -> None:
     console = Console(highlight=False)
     spec = importlib.import_module(MILESTONES[args.name][0]).SPEC
     t = trained(spec, use_reference=True, device=args.device, console=console, states={})
-    draw = GENERATORS[args.name]
     prompts = judged_prompts()
     console.print(f"model: milestone {args.name}, {t.steps} steps, trained in {t.seconds:.0f} s "
                   f"({'checkpoint reused' if t.reused else 'trained now'}); {torch.get_num_threads()} threads")  # fmt: skip
@@ -64,7 +63,7 @@ def main() -> None:
     console.print(f"\n{'guidance':>8} " + " ".join(f"{g:>8}" for g in GROUPS) + f" {'seconds':>8}")
     for scale in [float(s) for s in args.scales.split(",") if s]:  # --scales "" skips the sweep
         start = time.perf_counter()
-        images = draw(t, prompts.all(), 50, scale, 0)
+        images = draw(args.name, t, prompts.all(), 50, scale, 0)
         seconds = time.perf_counter() - start
         reports = judge_groups(images, prompts)
         console.print(f"{scale:8g} " + " ".join(f"{reports[g].adherence:8.1%}" for g in GROUPS) + f" {seconds:8.1f}")
@@ -73,7 +72,7 @@ def main() -> None:
         subset = PromptSet(prompts.single[: n // 2], prompts.pair[: n - n // 2], [])
         chosen = subset.all()
         start = time.perf_counter()
-        ddim = draw(t, chosen, 50, 4.0, 0)
+        ddim = draw(args.name, t, chosen, 50, 4.0, 0)
         ddim_s = time.perf_counter() - start
         start = time.perf_counter()
         ddpm = ddpm_images(t, chosen, 4.0)

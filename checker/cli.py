@@ -266,7 +266,7 @@ def cmd_generate(args) -> int:
     """Draw a prompt with the learner's own text-to-image model (trained once, then reused)."""
     import importlib
 
-    from milestones import GENERATORS, MILESTONES
+    from milestones import MILESTONES, draw
     from milestones.runner import MissingKatas, out_dir, trained
     from shapes.world import VOCABULARY, parse_caption
 
@@ -295,7 +295,7 @@ def cmd_generate(args) -> int:
     except MissingKatas as e:
         out.print(Text(str(e), style="red"))
         return NOT_PASSING
-    images = GENERATORS[name](model, [prompt] * args.n, steps=args.steps, scale=args.guidance, seed=args.seed)
+    images = draw(name, model, [prompt] * args.n, steps=args.steps, scale=args.guidance, seed=args.seed)
     slug = "_".join(prompt.lower().split())
     path = out_dir("generate") / f"{slug}_seed{args.seed}.png"
     from shapes.grid import save_grid

@@ -22,20 +22,14 @@ MILESTONES = {
 }
 
 
-def _draw_text2image(trained, prompts: list[str], steps: int, scale: float, seed: int):
-    from milestones import text2image
+def draw(name: str, trained, prompts: list[str], steps: int, scale: float | None, seed: int):
+    """What `katas generate` draws with: milestone `name`'s trained model (runner.trained), N prompts, DDIM steps,
+    guidance scale (None: the milestone's own), seed  ->  images (N, 3, 16, 16) in [0, 1]."""
+    import importlib
 
-    scale = text2image.GUIDANCE if scale is None else scale
-    return text2image.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
-
-
-def _draw_latent(trained, prompts: list[str], steps: int, scale: float, seed: int):
-    from milestones import latent
-
-    scale = latent.GUIDANCE if scale is None else scale
-    return latent.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
+    module = importlib.import_module(MILESTONES[name][0])
+    scale = module.GUIDANCE if scale is None else scale
+    return module.draw(trained.mods, trained.model, trained.data.vocab, prompts, steps, scale, seed)
 
 
-# what `katas generate` draws with: name -> (trained model, prompts, DDIM steps, guidance scale or None for the
-# milestone's own, seed) -> images in [0, 1]
-GENERATORS = {"text2image": _draw_text2image, "latent": _draw_latent}
+GENERATORS = ("text2image", "latent")  # the milestones whose model `katas generate` can draw with
