@@ -120,6 +120,12 @@ def generate(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+def history(session: nox.Session) -> None:
+    """When each kata first passed and after how many grading runs, read from git."""
+    katas(session, "history")
+
+
+@nox.session(python=False, default=False)
 def grade(session: nox.Session) -> None:
     """Grade every kata you started (what CI runs on your fork)."""
     katas(session, "grade")

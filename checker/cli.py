@@ -12,7 +12,7 @@ import sys
 
 from rich.text import Text
 
-from checker import catalog, progress, render, workspace
+from checker import catalog, history, progress, render, workspace
 from checker.catalog import UnknownKata, all_katas, find_blank, find_kata, shown
 from checker.grading import (
     BROKEN,
@@ -100,6 +100,8 @@ def cmd_check(args) -> int:
         if not only or all(b.verdict != NOT_RUN for b in result.blanks):
             progress.record([result])
     render.console().print(render.kata_report(result, earlier_kata_notes(kata) if args.impl == "katas" else []))
+    if args.impl == "katas" and result.state == PASSING and history.commit_on_pass(args.commit):
+        render.console().print(Text(history.commit_pass(kata, result), style="dim"))
     graded = [b for b in result.blanks if (not only or b.id in only)]
     return OK if result.state != BROKEN and all(b.verdict == PASS for b in graded) else NOT_PASSING
 
@@ -110,11 +112,9 @@ def cmd_hint(args) -> int:
     if not blank.hints:
         out.print(f"Blank {blank.id} has no hints.")
         return OK
-    data = progress.load()
-    seen = data["hints"].get(blank.id, 0)
+    seen = progress.hints().get(blank.id, 0)
     tier = min(args.tier or seen + 1, len(blank.hints))
-    data["hints"][blank.id] = max(seen, tier)
-    progress.save(data)
+    progress.save_hint_tier(blank.id, tier)
     out.print(Text(f"Blank {blank.id} ({blank.budget}): {blank.statement}", style="bold"))
     for i, hint in enumerate(blank.hints[:tier], start=1):
         out.print(Text(f"  hint {i} of {len(blank.hints)}: ", style="cyan"), Text(hint, style="" if i == tier else "dim"))
@@ -141,6 +141,8 @@ def cmd_watch(args) -> int:
         progress.record([result])
         out.clear()
         out.print(render.kata_report(result, earlier_kata_notes(kata)))
+        if result.state == PASSING and history.commit_on_pass(args.commit):
+            out.print(Text(history.commit_pass(kata, result), style="dim"))
         out.print(Text(f"Watching {shown(kata.kata_path)}: save it to grade again; Ctrl-C stops.", style="dim"))
 
     with warm_grading():  # torch and pytest imported once, for every re-grade
@@ -232,6 +234,32 @@ def cmd_grade(args) -> int:
         out.print(render.kata_report(result))
     cmd_status(args)
     return NOT_PASSING if any(r.state in (FAILING, BROKEN) for r in results) else OK
+
+
+def cmd_history(args) -> int:
+    """When each kata first passed and after how many grading runs, read from git."""
+    out = render.console()
+    try:
+        passes = history.first_passes()
+    except history.NoHistory as e:
+        out.print(Text(f"History is unavailable: {e}.", style="yellow"))
+        return OK
+    titles = {k.number: k.title for k in all_katas()}
+    out.print(render.history_table(passes, titles))
+    if not passes:
+        out.print("No kata passes in the committed record yet.")
+    return OK
+
+
+def cmd_config(args) -> int:
+    """Settings kept in .katas/settings.json: today one, commit-on-pass."""
+    out = render.console()
+    if args.value is not None:
+        progress.save_setting(history.COMMIT_SETTING, args.value == "on")
+    on = bool(progress.settings().get(history.COMMIT_SETTING))
+    out.print(f"commit-on-pass: {'on' if on else 'off'} (after a kata passes, commit it and the progress record "
+              "with a conventional message)")  # fmt: skip
+    return OK
 
 
 def cmd_milestone(args) -> int:
@@ -326,6 +354,18 @@ def cmd_selfcheck(args) -> int:
     return OK if selfcheck.run(render.console(), mutants=not args.no_mutants, only=only) else BAD_REQUEST
 
 
+def rebuild_untrusted_record() -> None:
+    """A hand-edited or damaged progress record is never trusted: it is kept as a backup, said so
+    in one line, and rebuilt by grading every started kata again."""
+    why = progress.problem()
+    if not why:
+        return
+    saved = progress.set_aside()
+    render.console().print(Text(f"{shown(progress.PROGRESS_PATH)} cannot be trusted: {why}. Kept as {shown(saved)}; "
+                                "rebuilding it by grading your katas again.", style="yellow"))  # fmt: skip
+    kata_states()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="katas", description="Grade your katas, track progress, get hints.")
     sub = parser.add_subparsers(dest="command")
@@ -334,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kata")
     p.add_argument("blanks", nargs="*", help="only these blanks")
     p.add_argument("--impl", default="katas", help="'katas' (yours), 'reference', or a folder")
+    p.add_argument("--commit", action="store_true", help="after a pass, commit the kata and the progress record")
     p.set_defaults(run=cmd_check)
     p = sub.add_parser("hint", help="the next hint for a blank: `katas hint 03.2`")
     p.add_argument("blank")
@@ -341,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_hint)
     p = sub.add_parser("watch", help="grade a kata again on every save")
     p.add_argument("kata")
+    p.add_argument("--commit", action="store_true", help="after a pass, commit the kata and the progress record")
     p.set_defaults(run=cmd_watch)
     p = sub.add_parser("reset", help="a fresh copy of a kata (yours is backed up in .katas/backups/)")
     p.add_argument("kata")
@@ -358,6 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_restore_tests
     )
     sub.add_parser("grade", help="grade every kata (CI on your fork)").set_defaults(run=cmd_grade)
+    sub.add_parser("history", help="when each kata first passed, read from git").set_defaults(run=cmd_history)
+    p = sub.add_parser("config", help="settings: `katas config commit-on-pass on` commits each pass")
+    p.add_argument("setting", nargs="?", choices=["commit-on-pass"], help="the setting to change")
+    p.add_argument("value", nargs="?", choices=["on", "off"])
+    p.set_defaults(run=cmd_config)
     p = sub.add_parser("milestone", help="train your own katas end to end: `katas milestone vit`")
     p.add_argument("name", help="vit, caption, clip, ddpm, text2image or latent")
     p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
@@ -393,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
         render.console().print(Text(f"Kata repository: {catalog.ROOT} (the one you are in; the `katas` command "
                                     f"was installed from {catalog.INSTALLED_ROOT})", style="dim"))  # fmt: skip
     try:
+        if run not in (cmd_sync, cmd_selfcheck, cmd_config):
+            rebuild_untrusted_record()
         return run(args)
     except UnknownKata as e:
         render.console().print(Text(str(e), style="red"))

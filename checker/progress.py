@@ -1,53 +1,160 @@
-"""The learner's progress, kept in .katas/progress.json (commit it: your progress lives in git).
+"""The learner's progress: a record that travels in git.
 
-Each kata's last result is keyed by a hash of everything that decides it (see
-grading.grading_hash), so the dashboard re-grades only what changed. Hint tiers seen are
-kept here too. Writes are atomic: a crash never leaves a half-written file.
+Two files, both meant to be committed:
+- `.katas/progress.json`, the machine-readable record: each kata's last full grade, keyed by a
+  hash of everything that decides it (grading.grading_hash, so the dashboard re-grades only
+  what changed), stamped with the time, the hash of the kata file and the hash of its tests,
+  when it first passed and after how many grading runs. A digest over the entries tells a
+  hand-edited or damaged record (a merge conflict, a truncated file) from one the checker
+  wrote: such a record is never trusted; it is kept as a backup and rebuilt by re-grading.
+- `PROGRESS.md` at the repository's root, the same record as a Markdown table that renders on
+  GitHub: kata, title, blanks passed, state, first passed on. A pass whose kata file or tests
+  changed since is marked stale until it is graded again.
+
+Hint tiers seen live apart, in `.katas/hints.json`, so a damaged record does not take them
+along. Every write is atomic: a crash never leaves a half-written file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from datetime import datetime
 from pathlib import Path
 
-from checker.catalog import STATE_DIR
-from checker.grading import NOT_RUN, grading_hash, kata_state
+from checker import catalog
+from checker.blanks import normalize
+from checker.catalog import ROOT, STATE_DIR, TESTS_DIR
+from checker.grading import NOT_RUN, NOT_STARTED, PASS, PASSING, grading_hash, is_pristine, kata_state
 
 PROGRESS_PATH = STATE_DIR / "progress.json"
+RECORD_PATH = ROOT / "PROGRESS.md"
+HINTS_PATH = STATE_DIR / "hints.json"
+SETTINGS_PATH = STATE_DIR / "settings.json"
 BACKUP_DIR = STATE_DIR / "backups"
 BACKUP_STAMP = "%Y%m%d-%H%M%S-%f"  # in a backup's name: k03_attention.20250301-142501-123456.py
+FORMAT = 2  # of progress.json; 1 had no digest, no stamps and kept the hints inside
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _digest(katas: dict) -> str:
+    return hashlib.sha256(json.dumps(katas, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def file_hash(*paths: Path) -> str:
+    """A short hash of files' text (line endings aside, so Windows and Linux checkouts agree)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(normalize(path.read_text(encoding="utf-8")).encode() if path.exists() else b"<missing>")
+    return h.hexdigest()[:16]
+
+
+def kata_file_hash(kata) -> str:
+    return file_hash(kata.kata_path)
+
+
+def tests_hash(kata) -> str:
+    """The tests a kata's grade runs: its own test file and the shared test support."""
+    return file_hash(kata.test_path, TESTS_DIR / "support.py", TESTS_DIR / "conftest.py")
+
+
+# --- the record -------------------------------------------------------------------------------
+
+
+def problem() -> str:
+    """Why the record on disk cannot be trusted ("" if it can, or if there is none yet)."""
+    if not PROGRESS_PATH.exists():
+        return ""
+    try:
+        data = _read_json(PROGRESS_PATH)
+    except (OSError, ValueError) as e:
+        return f"it is not valid JSON ({e.__class__.__name__}: {str(e).splitlines()[0]})"
+    if not isinstance(data, dict) or not isinstance(data.get("katas"), dict):
+        return "it does not hold a kata record"
+    if data.get("format", 1) == 1:
+        return ""  # the earlier format: read as it is, upgraded on the next write
+    if data.get("digest") != _digest(data["katas"]):
+        return "its entries do not match its digest: it was edited by hand, or a merge mixed two versions"
+    return ""
+
+
+def set_aside() -> Path | None:
+    """Keep an untrusted record as a backup and start a fresh one (hints are in their own file)."""
+    if not PROGRESS_PATH.exists():
+        return None
+    saved = backup(PROGRESS_PATH)
+    _salvage_old_hints(PROGRESS_PATH)
+    PROGRESS_PATH.unlink()
+    return saved
 
 
 def load() -> dict:
+    """The record: {"katas": {number: entry}}; empty where there is none or it cannot be trusted."""
+    if problem():
+        return {"katas": {}}
     try:
-        data = json.loads(PROGRESS_PATH.read_text(encoding="utf-8"))
+        data = _read_json(PROGRESS_PATH)
     except (OSError, ValueError):
-        data = {}
-    data.setdefault("katas", {})
-    data.setdefault("hints", {})
-    return data
+        return {"katas": {}}
+    return {"katas": data["katas"]}
 
 
 def save(data: dict) -> None:
-    STATE_DIR.mkdir(exist_ok=True)
-    tmp = PROGRESS_PATH.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, PROGRESS_PATH)
+    """Write the record, its digest, and PROGRESS.md beside it."""
+    if PROGRESS_PATH.exists() and _read_format(PROGRESS_PATH) == 1:
+        _salvage_old_hints(PROGRESS_PATH)
+    katas = data["katas"]
+    body = {"format": FORMAT, "digest": _digest(katas), "katas": katas}
+    _write_atomic(PROGRESS_PATH, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    write_markdown(katas)
+
+
+def _read_format(path: Path) -> int | None:
+    try:
+        return _read_json(path).get("format", 1)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def record(results) -> None:
-    """Remember full-kata grades (a grade of some blanks only is not a kata's state)."""
+    """Remember full-kata grades (a grade of some blanks only is not a kata's state), stamped."""
     data = load()
+    now = datetime.now().isoformat(timespec="seconds")
     for r in results:
-        data["katas"][r.kata.number] = {
+        before = data["katas"].get(r.kata.number, {})
+        runs = before.get("runs", 0) + 1
+        entry = {
             "hash": grading_hash(r.kata),
             "state": r.state,
             "blanks": {b.id: b.verdict for b in r.blanks},
-            "graded": datetime.now().isoformat(timespec="seconds"),
+            "passed": sum(b.verdict == PASS for b in r.blanks),
+            "total": len(r.blanks),
+            "graded": now,
+            "kata_file": kata_file_hash(r.kata),
+            "tests": tests_hash(r.kata),
+            "runs": runs,
+            "first_passed": before.get("first_passed"),
+            "runs_to_pass": before.get("runs_to_pass"),
         }
+        if r.state == PASSING and not entry["first_passed"]:
+            entry["first_passed"], entry["runs_to_pass"] = now, runs
+        data["katas"][r.kata.number] = entry
     save(data)
 
 
@@ -69,6 +176,99 @@ def with_cached_verdicts(result) -> None:
         if blank.verdict == NOT_RUN and not blank.error and blank.id in entry["blanks"]:
             blank.verdict, blank.cached = entry["blanks"][blank.id], True
     result.state = kata_state(result.blanks, result.problem)
+
+
+def stale(kata, entry: dict) -> str:
+    """Why a stored grade no longer speaks for the files ("" while it does)."""
+    changed = []
+    if entry.get("kata_file") != kata_file_hash(kata):
+        changed.append("kata file")
+    if entry.get("tests") != tests_hash(kata):
+        changed.append("tests")
+    return f"{' and '.join(changed)} changed since" if changed else ""
+
+
+# --- PROGRESS.md ------------------------------------------------------------------------------
+
+
+def markdown(katas: dict) -> str:
+    """The record as a Markdown table, one row per kata."""
+    lines = [
+        "# Progress",
+        "",
+        "Written by the `katas` checker each time it grades (`nox`, `nox -s kata-NN`); do not edit it by hand.",
+        "A pass marked *stale* had its kata file or its tests changed since: grading the kata again settles it.",
+        "",
+        "| kata | title | blanks passed | state | first passed on |",
+        "|---:|---|---:|---|---|",
+    ]
+    passing = passed = total = 0
+    for kata in catalog.all_katas():
+        entry = katas.get(kata.number)
+        n = len(kata.blanks)
+        if entry:
+            state, done = entry["state"], entry.get("passed", 0)
+            why = stale(kata, entry)
+            if why:
+                state = f"{state}, *stale* ({why})"
+            passing += entry["state"] == PASSING and not why
+        else:
+            state, done = (NOT_STARTED if is_pristine(kata) else "not graded yet"), 0
+        first = (entry or {}).get("first_passed") or ""
+        lines.append(f"| {kata.number} | {kata.title} | {done}/{n} | {state} | {first.replace('T', ' ')} |")
+        passed, total = passed + done, total + n
+    lines += ["", f"{passed}/{total} blanks, {passing}/{len(catalog.all_katas())} katas passing."]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(katas: dict) -> None:
+    _write_atomic(RECORD_PATH, markdown(katas))
+
+
+# --- hints and settings -----------------------------------------------------------------------
+
+
+def hints() -> dict[str, int]:
+    """The highest hint tier seen for each blank."""
+    try:
+        data = _read_json(HINTS_PATH)
+        return {k: int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def save_hint_tier(blank_id: str, tier: int) -> None:
+    seen = hints()
+    seen[blank_id] = max(seen.get(blank_id, 0), tier)
+    _write_atomic(HINTS_PATH, json.dumps(seen, indent=2, sort_keys=True) + "\n")
+
+
+def _salvage_old_hints(path: Path) -> None:
+    """Hint tiers kept inside a record of the earlier format move to their own file."""
+    try:
+        old = _read_json(path).get("hints") or {}
+    except (OSError, ValueError, AttributeError):
+        return
+    for blank_id, tier in old.items():
+        if isinstance(tier, int):
+            save_hint_tier(blank_id, tier)
+
+
+def settings() -> dict:
+    try:
+        data = _read_json(SETTINGS_PATH)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def save_setting(key: str, value) -> None:
+    data = settings()
+    data[key] = value
+    _write_atomic(SETTINGS_PATH, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+# --- backups ----------------------------------------------------------------------------------
 
 
 def backup(path: Path) -> Path:

@@ -140,6 +140,20 @@ def dashboard(rows: list[tuple]) -> Table:
     return table
 
 
+def history_table(passes: list, titles: dict[str, str]) -> Table:
+    """passes: history.FirstPass of each kata that passed in a committed record."""
+    table = Table(title="When each kata first passed (from git)", title_justify="left", expand=False)
+    table.add_column("kata", justify="right")
+    table.add_column("title")
+    table.add_column("first passed on")
+    table.add_column("commit")
+    table.add_column("grading runs", justify="right")
+    for p in passes:
+        table.add_row(p.number, titles.get(p.number, ""), p.passed_on.replace("T", " ")[:19], p.commit,
+                      "?" if p.runs is None else str(p.runs))  # fmt: skip
+    return table
+
+
 def overall(rows: list[tuple]) -> Table:
     passed = sum(r[2] for r in rows)
     total = sum(r[3] for r in rows)

@@ -9,7 +9,8 @@ from checker.blanks import generate_kata
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
-    """A learner's checkout: fresh katas in tmp/katas, progress and backups in tmp/.katas."""
+    """A learner's checkout: fresh katas in tmp/katas, progress, hints and backups in tmp/.katas,
+    the Markdown record in tmp/PROGRESS.md."""
     katas_dir, state = tmp_path / "katas", tmp_path / ".katas"
     katas_dir.mkdir()
     for kata in catalog.all_katas():
@@ -18,5 +19,8 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(progress, "STATE_DIR", state)
     monkeypatch.setattr(progress, "PROGRESS_PATH", state / "progress.json")
     monkeypatch.setattr(progress, "BACKUP_DIR", state / "backups")
+    monkeypatch.setattr(progress, "HINTS_PATH", state / "hints.json")
+    monkeypatch.setattr(progress, "SETTINGS_PATH", state / "settings.json")
+    monkeypatch.setattr(progress, "RECORD_PATH", tmp_path / "PROGRESS.md")
     monkeypatch.setenv("COLUMNS", "120")
     return tmp_path
