@@ -9,6 +9,7 @@ model, a batch and its loss, and evaluate it (the figure, details for result.jso
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import json
@@ -111,13 +112,32 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def milestone_code(spec: Spec) -> list[Path]:
+    """The milestone's own module and every milestones module it imports, directly or not (its
+    data, model and stages: what training makes). Not milestones/__init__.py: drawing only."""
+    folder = Path(__file__).parent
+    found, todo = set(), [Path(sys.modules[spec.build.__module__].__file__).resolve()]
+    while todo:
+        path = todo.pop()
+        if path in found or not path.exists():
+            continue
+        found.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "milestones":
+                todo += [folder / f"{alias.name}.py" for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("milestones."):
+                todo.append(folder / f"{node.module.split('.')[1]}.py")
+    return sorted(found)
+
+
 def checkpoint_key(spec: Spec, sources: dict[str, Path], steps: int) -> str:
-    """Changes with anything that changes what training makes: the code of each kata used, the milestones' code, the budget."""
+    """Changes with anything that changes what training makes: the code of each kata used, the
+    milestone's code (milestone_code), the budget."""
     h = hashlib.sha256(f"{spec.name} {steps} {spec.batch_size} {spec.lr}".encode())
     for module, path in sorted(sources.items()):
         h.update(module.encode() + path.read_bytes())
-    for path in sorted(Path(__file__).parent.glob("*.py")):  # the milestones' own code: data, model, stages
-        h.update(path.read_bytes())
+    for path in milestone_code(spec):
+        h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:16]
 
 

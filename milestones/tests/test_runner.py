@@ -192,3 +192,14 @@ def test_guidance_is_applied_only_below_its_timestep():
     x = torch.zeros(2, 3, 4, 4)
     assert model(x, torch.tensor([299, 299]), None).unique().tolist() == [4.0]
     assert model(x, torch.tensor([300, 300]), None).unique().tolist() == [1.0]
+
+
+def test_a_checkpoint_keys_on_the_milestones_code_it_trains_with_not_on_the_others():
+    from milestones import latent, text2image, vit
+    from milestones.runner import milestone_code
+
+    names = {spec.name: [p.name for p in milestone_code(spec)] for spec in (vit.SPEC, text2image.SPEC, latent.SPEC)}
+    assert names["vit"] == ["runner.py", "vit.py"]
+    assert names["text2image"] == ["clip.py", "prompts.py", "runner.py", "text.py", "text2image.py"]
+    assert "text2image.py" in names["latent"] and "latent.py" in names["latent"]
+    assert all("__init__.py" not in n for n in names.values())  # drawing (milestones.draw) does not retrain
