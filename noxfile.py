@@ -127,8 +127,8 @@ def history(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def grade(session: nox.Session) -> None:
-    """Grade every kata you started (what CI runs on your fork)."""
-    katas(session, "grade")
+    """Grade every kata you started (what CI runs on your fork); teachers: -- --against UPSTREAM [FORK ...]"""
+    katas(session, "grade", *session.posargs)
 
 
 @nox.session(python=False, default=False)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from rich.text import Text
 
-from checker import catalog, history, progress, render, workspace
+from checker import catalog, history, progress, render, report, workspace
 from checker.catalog import UnknownKata, all_katas, find_blank, find_kata, shown
 from checker.grading import (
     BROKEN,
@@ -226,14 +228,55 @@ def cmd_restore_tests(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    """Grade every started kata (CI on a learner's fork): fails where a started kata is wrong."""
-    results = grade([k for k in all_katas() if not is_pristine(k)])
+    """Grade every started kata from scratch (CI on a learner's fork): fails where a started kata is
+    wrong. Writes results.json and summary.md (checker/report.py) to --out (default out/grade/).
+    With --against UPSTREAM: the canonical grade of a fork's kata files (cmd_grade_against)."""
+    folder = Path(args.out).resolve() if args.out else catalog.ROOT / "out" / "grade"
+    if args.against:
+        return cmd_grade_against(args, folder)
+    if args.forks:
+        raise UnknownKata("forks are graded against an upstream: katas grade --against UPSTREAM FORK [FORK ...]")
+    katas = all_katas()
+    try:  # never from the cache: every started kata is graded again
+        results = grade([k for k in katas if not is_pristine(k)])
+    except EnvironmentProblem as e:  # a results.json that says why, then the usual message and exit code
+        report.write(report.results_json([report.not_started(k) for k in katas], problem=str(e)), folder)
+        raise
     progress.record(results)
+    graded = {r.kata.number: r for r in results}
+    everything = [graded.get(k.number) or report.not_started(k) for k in katas]
     out = render.console()
     for result in results:
         out.print(render.kata_report(result))
-    cmd_status(args)
-    return NOT_PASSING if any(r.state in (FAILING, BROKEN) for r in results) else OK
+    rows = [(r.kata, r.state, r.passed, len(r.blanks), render.kata_command(r.kata)) for r in everything]
+    out.print(render.dashboard(rows))
+    out.print(render.overall(rows))
+    data = report.results_json(everything)
+    for path in report.write(data, folder):
+        out.print(f"wrote {shown(path)}")
+    return NOT_PASSING if data["status"] == report.FAIL_STATUS else OK
+
+
+def cmd_grade_against(args, folder: Path) -> int:
+    """Teacher mode (checker/teacher.py): the canonical grade of this repository's kata files (exit code
+    as `katas grade`), or of each FORK's (a batch: 0 once its table is written). 2: no upstream."""
+    from checker import teacher
+
+    out = render.console()
+    with tempfile.TemporaryDirectory(prefix="katas-against-") as scratch:
+        try:
+            upstream, label = teacher.resolve_upstream(args.against, Path(scratch))
+        except teacher.TeacherError as e:
+            out.print(Text(str(e), style="red"))
+            return BAD_REQUEST
+        if args.forks:
+            teacher.grade_batch(upstream, label, [Path(f) for f in args.forks], folder, out)
+            return OK
+        graded = teacher.grade_current(upstream, label, catalog.ROOT, folder, out)
+    status = graded.data["status"] if graded.data else report.ERROR_STATUS
+    if status == report.ERROR_STATUS:
+        return NO_ENVIRONMENT if graded.code == NO_ENVIRONMENT else BAD_REQUEST
+    return NOT_PASSING if status == report.FAIL_STATUS else OK
 
 
 def cmd_history(args) -> int:
@@ -354,7 +397,7 @@ def cmd_selfcheck(args) -> int:
     return OK if selfcheck.run(render.console(), mutants=not args.no_mutants, only=only) else BAD_REQUEST
 
 
-def rebuild_untrusted_record() -> None:
+def rebuild_untrusted_record(regrade: bool = True) -> None:
     """A hand-edited or damaged progress record is never trusted: it is kept as a backup, said so
     in one line, and rebuilt by grading every started kata again."""
     why = progress.problem()
@@ -363,7 +406,8 @@ def rebuild_untrusted_record() -> None:
     saved = progress.set_aside()
     render.console().print(Text(f"{shown(progress.PROGRESS_PATH)} cannot be trusted: {why}. Kept as {shown(saved)}; "
                                 "rebuilding it by grading your katas again.", style="yellow"))  # fmt: skip
-    kata_states()
+    if regrade:
+        kata_states()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,7 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("restore-tests", help="undo edits to the tests (your copies are backed up)").set_defaults(
         run=cmd_restore_tests
     )
-    sub.add_parser("grade", help="grade every kata (CI on your fork)").set_defaults(run=cmd_grade)
+    p = sub.add_parser("grade", help="grade every kata you started (CI on your fork); teachers: --against")
+    p.add_argument("forks", nargs="*", metavar="FORK", help="with --against: grade these forks (local clones)")
+    p.add_argument("--out", metavar="DIR", help="where results.json and summary.md go (default: out/grade)")
+    p.add_argument("--against", metavar="UPSTREAM", help="teachers: grade only the kata files, with the tests and "
+                   "checker of UPSTREAM (a clean checkout's folder, or what `git clone` takes)")  # fmt: skip
+    p.set_defaults(run=cmd_grade)
     sub.add_parser("history", help="when each kata first passed, read from git").set_defaults(run=cmd_history)
     p = sub.add_parser("config", help="settings: `katas config commit-on-pass on` commits each pass")
     p.add_argument("setting", nargs="?", choices=["commit-on-pass"], help="the setting to change")
@@ -441,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
                                     f"was installed from {catalog.INSTALLED_ROOT})", style="dim"))  # fmt: skip
     try:
         if run not in (cmd_sync, cmd_selfcheck, cmd_config):
-            rebuild_untrusted_record()
+            rebuild_untrusted_record(regrade=run is not cmd_grade)  # grade re-grades every started kata anyway
         return run(args)
     except UnknownKata as e:
         render.console().print(Text(str(e), style="red"))
