@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.blanks import blank_near_line, normalize, unfilled_blanks
-from checker import catalog
+from checker import catalog, shortcuts
 from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata, shown
 from checker.manifest import edited_test_files
 from checker.worker import WarmGrader
@@ -27,8 +27,9 @@ from checker.worker import WarmGrader
 TEST_TIMEOUT_S = 10  # per test; the kata tests take well under a second each
 RUN_TIMEOUT_S = 300  # the whole run, in case something slips past pytest-timeout
 
-# Blank verdicts, from best to worst
-PASS, TODO, NEEDS, FAIL, TIMEOUT, NOT_RUN = "pass", "todo", "needs", "fail", "timeout", "not run"
+# Blank verdicts, from best to worst. SHORTCUT: the blank hands its work to what the kata forbids
+# (a built-in that does it, the solutions: checker/shortcuts.py), whatever its tests say.
+PASS, TODO, NEEDS, FAIL, SHORTCUT, TIMEOUT, NOT_RUN = "pass", "todo", "needs", "fail", "shortcut", "timeout", "not run"
 # Kata states
 NOT_STARTED, IN_PROGRESS, FAILING, PASSING, BROKEN = "not started", "in progress", "failing", "passing", "broken"
 
@@ -44,6 +45,7 @@ class BlankResult:
     error: dict = field(default_factory=dict)  # see pytest_plugin.describe_exception
     diagnosis: list[str] = field(default_factory=list)  # catalogued mistakes that fail a test the same way
     cached: bool = False  # the verdict is from the last full grade (nothing changed since), not this run
+    shortcuts: list[str] = field(default_factory=list)  # what the blank uses that the kata forbids, one line each
 
 
 @dataclass
@@ -90,6 +92,7 @@ def grading_hash(kata: Kata, impl: str = "katas") -> str:
     inputs = [_path_of(impl, kata), kata.test_path, kata.reference_path]
     inputs += [REFERENCE_DIR / f"{m}.py" for m in kata.depends_on]
     inputs += [TESTS_DIR / "support.py", TESTS_DIR / "conftest.py", Path(__file__).with_name("pytest_plugin.py")]
+    inputs += [Path(shortcuts.__file__)]  # what a blank may not use
     for path in inputs:
         h.update(path.name.encode())
         h.update(normalize(path.read_text(encoding="utf-8")).encode() if path.exists() else b"<missing>")
@@ -172,7 +175,23 @@ def grade(
             results[kata.number] = _verdicts(kata, events, crash)
     for kata in katas:
         results[kata.number].path = _path_of(impl, kata)
+        refuse_shortcuts(results[kata.number])
     return [results[k.number] for k in katas]
+
+
+def refuse_shortcuts(result: KataResult) -> None:
+    """Each blank that takes a shortcut (checker/shortcuts.py) gets the verdict SHORTCUT, whatever
+    its tests said: graded or not in this run, it does not pass."""
+    try:
+        source = result.path.read_text(encoding="utf-8") if result.path else ""
+    except (OSError, UnicodeDecodeError):  # missing or unreadable: grading says so on its own
+        return
+    found = shortcuts.violations(result.kata, source) if source else {}
+    for blank in result.blanks:
+        if blank.id in found:
+            blank.verdict, blank.shortcuts = SHORTCUT, found[blank.id]
+    if found:
+        result.state = kata_state(result.blanks, result.problem)
 
 
 def grading_env(tmp: str) -> dict[str, str]:
@@ -275,7 +294,7 @@ def kata_state(blanks: list[BlankResult], problem: str = "") -> str:
         return BROKEN
     if verdicts and all(v == PASS for v in verdicts):
         return PASSING
-    if any(v in (FAIL, TIMEOUT) for v in verdicts):
+    if any(v in (FAIL, SHORTCUT, TIMEOUT) for v in verdicts):
         return FAILING
     if any(v == PASS for v in verdicts):
         return IN_PROGRESS

@@ -21,13 +21,14 @@ from checker.grading import (
     NOT_STARTED,
     PASS,
     PASSING,
+    SHORTCUT,
     TIMEOUT,
     TODO,
     KataResult,
 )
 
 MARKS = {PASS: ("✔", "green"), TODO: ("·", "dim"), NEEDS: ("·", "dim"), FAIL: ("✘", "red"),
-         TIMEOUT: ("⧗", "red"), NOT_RUN: ("-", "dim")}  # fmt: skip
+         SHORTCUT: ("⊘", "red"), TIMEOUT: ("⧗", "red"), NOT_RUN: ("-", "dim")}  # fmt: skip
 STATE_STYLES = {PASSING: "green", IN_PROGRESS: "yellow", FAILING: "red", BROKEN: "red bold", NOT_STARTED: "dim"}
 MAX_DETAIL_LINES = 9
 
@@ -51,13 +52,16 @@ def _indent(text: str, pad: str = "      ", style: str = "") -> Text:
     return Text("\n".join(pad + line for line in lines) + "\n", style=style)
 
 
-def blank_detail(blank) -> Text:
+def blank_detail(blank, said_above: list[str] = ()) -> Text:
     """The lines under a blank that did not pass: what went wrong, and where."""
     error = blank.error
     if blank.verdict in (PASS, TODO, NOT_RUN) or blank.cached:
         return Text("")
     if blank.verdict == NEEDS:
         return Text(f"      needs blank {error['unfilled']} first (not filled in yet)\n", style="dim")
+    if blank.verdict == SHORTCUT:  # one line per finding; what the tests said does not matter
+        own = [line for line in blank.shortcuts if line not in said_above]
+        return Text("".join(f"      shortcut: {line}\n" for line in own), style="red")
     if blank.verdict == TIMEOUT:
         limit = error.get("message", "").removeprefix("Timeout").split(" from")[0].strip(" ()")
         head = f"timed out ({limit}): a test of this blank ran too long; an infinite loop?"
@@ -95,22 +99,37 @@ def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
     if result.problem:
         out.append(_indent(result.problem, "  ", style="red"))
     else:
+        shared = kata_shortcuts(result)
+        for line in shared:
+            out.append(f"  {MARKS[SHORTCUT][0]} shortcut: {line}\n", style="red")
         for blank in result.blanks:
             mark, style = MARKS[blank.verdict]
-            label = {TODO: "  (not filled in yet)", NOT_RUN: f"  ({not_run_reason(blank)})"}.get(blank.verdict, "")
+            refused = "see above" if blank.shortcuts and set(blank.shortcuts) <= set(shared) else "a shortcut"
+            label = {TODO: "  (not filled in yet)", NOT_RUN: f"  ({not_run_reason(blank)})",
+                     SHORTCUT: f"  (refused: {refused})"}.get(blank.verdict, "")  # fmt: skip
             label += "  (from your last grade: nothing changed since)" if blank.cached else ""
             out.append(f"  {mark} {blank.id}  ", style=style)
             out.append(blank.statement + label + "\n", style="dim" if blank.verdict in (TODO, NEEDS, NOT_RUN) else "")
-            out.append(blank_detail(blank))
+            out.append(blank_detail(blank, shared))
     for note in notes:
         out.append(f"  note: {note}\n", style="yellow")
     out.append(next_step(result))
     return out
 
 
+def kata_shortcuts(result: KataResult) -> list[str]:
+    """The shortcuts every blank shares (taken outside the blanks, they refuse them all): said once."""
+    lists = [b.shortcuts for b in result.blanks]
+    if len(lists) < 2 or not all(lists):
+        return []
+    return [line for line in lists[0] if all(line in other for other in lists[1:])]
+
+
 def next_step(result: KataResult) -> Text:
     kata = result.kata
     path = shown(result.path or kata.kata_path)
+    if kata_shortcuts(result) and result.state != BROKEN:
+        return Text(f"Next: take what is refused above out of {path}, then `{kata_command(kata)}`.\n", style="bold")
     if result.state == PASSING:
         return Text(f"Kata {kata.number} passes. `nox -s solution -- {kata.number}` compares yours with ours; "
                     "`nox` shows what is next.\n", style="green")  # fmt: skip

@@ -3,7 +3,8 @@
 1. every reference file's blanks are well formed: IDs NN.1, NN.2, ... with a statement,
    a size budget and hint tiers;
 2. the committed katas equal the ones generated from reference/, and the tests manifest is current;
-3. the reference passes every test, and every blank has tests;
+3. the reference passes every test, and every blank has tests; no blank of it takes a shortcut
+   (checker/shortcuts.py), and the table of shortcuts names only katas that exist;
 4. each kata as shipped fails, every blank saying it is not filled in, the first one named first;
 5. every blank has mutants (plausible wrong answers), and the tests catch every one;
 6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it.
@@ -18,10 +19,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from checker import mutation
-from checker.blanks import BlankFormatError, generate_kata, normalize
+from checker import mutation, shortcuts
+from checker.blanks import BlankFormatError, generate_kata, normalize, solved_kata
 from checker.catalog import all_katas, shown
-from checker.grading import NEEDS, NOT_STARTED, PASS, TODO, grade
+from checker.grading import NEEDS, NOT_STARTED, PASS, SHORTCUT, TODO, grade
 from checker.manifest import SHARED_TEST_FILES, current_manifest, shipped_manifest
 
 MIN_HINTS = 3
@@ -86,12 +87,28 @@ def check_reference_passes(katas, f: Findings) -> None:
         for b in result.blanks:
             if b.tests_run == 0:
                 f.bad(f"{b.id}: no test is marked @pytest.mark.blank('{b.id}')")
+            elif b.verdict == SHORTCUT:
+                pass  # said by check_no_shortcuts
             elif b.verdict != PASS:
                 f.bad(f"{b.id}: the reference fails {b.test}: {b.error.get('type')}: {b.error.get('message', '')}")
         if result.problem:
             f.bad(f"{result.kata.module}: {result.problem}")
     if f.problems == before:
         f.ok(f"the reference passes every test of {len(katas)} katas")
+
+
+def check_no_shortcuts(katas, f: Findings) -> None:
+    """The reference's blanks use nothing their kata forbids: a learner who solves it our way passes."""
+    before = f.problems
+    for kata in katas:
+        for blank_id, messages in shortcuts.violations(kata, solved_kata(kata.reference_source)).items():
+            for message in messages:
+                f.bad(f"kata {kata.number}, the reference's blank {blank_id} takes a shortcut: {message}")
+    unknown = sorted(set(shortcuts.SHORTCUTS) - {k.number for k in all_katas()})
+    if unknown:
+        f.bad(f"checker/shortcuts.py's SHORTCUTS names katas that do not exist: {', '.join(unknown)}")
+    if f.problems == before:
+        f.ok(f"no blank of the reference takes a shortcut ({len(katas)} katas)")
 
 
 def check_shipped_fails(katas, f: Findings) -> None:
@@ -144,6 +161,7 @@ def run(out: Console, mutants: bool = True, only: list | None = None) -> bool:
     if check_structure(katas, f):
         check_generated(katas, f)
         check_reference_passes(katas, f)
+        check_no_shortcuts(katas, f)
         check_shipped_fails(katas, f)
         if mutants:
             check_mutants(katas, f)
