@@ -59,6 +59,7 @@ from checker.grading import (
     NOT_STARTED,
     PASS,
     PASSING,
+    SHORTCUT,
     TIMEOUT,
     TODO,
     BlankResult,
@@ -121,7 +122,7 @@ def blank_status(result: KataResult, blank: BlankResult) -> str:
 
 def to_mend(result: KataResult) -> BlankResult | None:
     """The blank a person looks at first: the first that fails, else the first not passing."""
-    return next((b for b in result.blanks if b.verdict in (FAIL, TIMEOUT)), None) or result.first_open_blank
+    return next((b for b in result.blanks if b.verdict in (FAIL, TIMEOUT, SHORTCUT)), None) or result.first_open_blank
 
 
 def blank_test_name(result: KataResult, blank: BlankResult) -> str:
