@@ -147,3 +147,9 @@ def selfcheck(session: nox.Session) -> None:
 def sync_katas(session: nox.Session) -> None:
     """Maintainers: rewrite katas/ and the tests manifest from reference/ and tests/."""
     katas(session, "sync", *session.posargs)
+
+
+@nox.session(name="tensor-map", python=False, default=False)
+def tensor_map(session: nox.Session) -> None:
+    """Maintainers: the README's Tensor Map (every shape through the pipeline, recorded) and docs/tensor_map.png."""
+    katas(session, "tensor-map")
