@@ -153,3 +153,9 @@ def sync_katas(session: nox.Session) -> None:
 def tensor_map(session: nox.Session) -> None:
     """Maintainers: the README's Tensor Map (every shape through the pipeline, recorded) and docs/tensor_map.png."""
     katas(session, "tensor-map")
+
+
+@nox.session(python=False, default=False)
+def demo(session: nox.Session) -> None:
+    """Maintainers: the README's demo grid, docs/demo.png, drawn by the reference text-to-image model (same seed, same PNG)."""
+    katas(session, "demo")
