@@ -147,3 +147,15 @@ def selfcheck(session: nox.Session) -> None:
 def sync_katas(session: nox.Session) -> None:
     """Maintainers: rewrite katas/ and the tests manifest from reference/ and tests/."""
     katas(session, "sync", *session.posargs)
+
+
+@nox.session(name="tensor-map", python=False, default=False)
+def tensor_map(session: nox.Session) -> None:
+    """Maintainers: the README's Tensor Map (every shape through the pipeline, recorded) and docs/tensor_map.png."""
+    katas(session, "tensor-map")
+
+
+@nox.session(python=False, default=False)
+def demo(session: nox.Session) -> None:
+    """Maintainers: the README's demo grid, docs/demo.png, drawn by the reference text-to-image model (same seed, same PNG)."""
+    katas(session, "demo")

@@ -379,6 +379,29 @@ def cmd_generate(args) -> int:
     return OK
 
 
+def cmd_tensor_map(args) -> int:
+    """Maintainers: the Tensor Map, recorded from the reference pipeline, into README.md and docs/tensor_map.png."""
+    from milestones import tensor_map
+
+    out = render.console()
+    changed, png = tensor_map.make(catalog.ROOT, out)
+    out.print(f"README.md: the Tensor Map {'rewritten' if changed else 'was up to date'}")
+    if png:
+        out.print(f"wrote {shown(png)}")
+    return OK
+
+
+def cmd_demo(args) -> int:
+    """Maintainers: the README's demo grid, drawn by the reference text-to-image model, and the judge's reading."""
+    from milestones import demo
+
+    out = render.console()
+    made = demo.make(catalog.ROOT, out)
+    out.print(f"wrote {shown(made.png)} ({'checkpoint reused' if made.reused else 'model trained now'}); the judge reads "
+              f"{sum(made.right)} of {len(made.right)} images as their prompt; README.md's demo block is up to date")  # fmt: skip
+    return OK
+
+
 def cmd_sync(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
@@ -472,6 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
     p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
     p.set_defaults(run=cmd_generate)
+    sub.add_parser("tensor-map", help="maintainers: the README's Tensor Map and docs/tensor_map.png, recorded from the "
+                   "reference pipeline").set_defaults(run=cmd_tensor_map)  # fmt: skip
+    sub.add_parser("demo", help="maintainers: the README's demo grid, docs/demo.png, drawn by the reference "
+                   "text-to-image model").set_defaults(run=cmd_demo)  # fmt: skip
     p = sub.add_parser("sync", help="maintainers: rewrite katas/ and the tests manifest from reference/ and tests/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.set_defaults(run=cmd_sync)
