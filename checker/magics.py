@@ -81,7 +81,8 @@ def assembled(kata: Kata) -> str:
     if missing:
         raise NotebookProblem(f"Code cell{'s' if len(missing) > 1 else ''} {', '.join(missing)} of {total} of kata "
                               f"{kata.number} ha{'ve' if len(missing) > 1 else 's'} not run since this notebook "
-                              "started: run every cell from the top (Run all), then check again.")  # fmt: skip
+                              "started: run every cell from the top (Run all), then check again. (A cell deleted by "
+                              f"mistake is in a fresh copy of the notebook, notebooks/{kata.module}.ipynb.)")  # fmt: skip
     return layout.assemble([mine[p] for p in range(1, total + 1)])
 
 
@@ -106,7 +107,8 @@ def run_kata_command(line: str) -> None:
     except SystemExit:  # argparse said what is wrong already
         return
     if parsed.command == "watch":
-        out.print(Text("`watch` is for a terminal: in a notebook, run the check cell again after a change.", style="yellow"))
+        out.print(Text("`watch` is for a terminal: in a notebook, run the check cell again after a change.",
+                       style="yellow"))  # fmt: skip
         return
     if parsed.command == "check" and parsed.impl == "katas":
         try:

@@ -37,25 +37,27 @@ COLAB_URL = "https://colab.research.google.com/github/" + REPOSITORY + "/blob/ma
 NEEDS = "jupytext, nbformat, nbclient and ipykernel (python -m pip install -e \".[notebooks]\")"
 
 SETUP = f'''\
-# Setup: run this cell first. Inside a copy of the katas (Jupyter on your computer) it uses that copy;
-# elsewhere (Colab) it fetches the katas and installs them, keeping the PyTorch already installed.
+# Setup: run this cell first. Inside a copy of the katas (Jupyter on your computer) it uses that
+# copy; elsewhere (Colab) it fetches the katas and installs them, keeping the PyTorch installed.
 import importlib.util, os, subprocess, sys
 from pathlib import Path
 
 def is_kata_repository(folder):
-    return (folder / "reference").is_dir() and (folder / "katas").is_dir() and (folder / "tests" / "support.py").is_file()
+    return all((folder / part).exists() for part in ("reference", "katas", "tests/support.py"))
 
 here = Path.cwd().resolve()
 root = next((f for f in (here, *here.parents, here / "text2image-katas") if is_kata_repository(f)), None)
 if root is None:
     root = here / "text2image-katas"
     print(f"Fetching the katas into {{root}} and installing them (a minute or so)...")
-    subprocess.run(["git", "clone", "--quiet", "--depth", "1", "https://github.com/{REPOSITORY}", str(root)], check=True)
+    url = "https://github.com/{REPOSITORY}"
+    subprocess.run(["git", "clone", "--quiet", "--depth", "1", url, str(root)], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", str(root)], check=True)
     importlib.invalidate_caches()  # this running Python sees what pip just installed
 if not all(importlib.util.find_spec(name) for name in ("rich", "pytest_timeout")):
-    raise SystemExit(f"The katas are not installed for this notebook's Python: run `{{sys.executable}} -m pip "
-                     f"install -e {{root}}` (or start Jupyter from the Python you installed them in), then restart the kernel.")
+    raise SystemExit(f"The katas are not installed for this notebook's Python: run "
+                     f"`{{sys.executable}} -m pip install -e {{root}}` (or start Jupyter from the Python "
+                     "you installed them in), then restart the kernel.")
 os.chdir(root)
 os.environ["KATAS_ROOT"] = str(root)
 sys.path.insert(0, str(root))
@@ -376,7 +378,8 @@ def _check_cell_problem(root: Path, kata: Kata) -> str:
     except (OSError, ValueError, KeyError):
         return "its check cell recorded no grade"
     if entry["state"] != "passing":
-        return f"its check cell graded the reference solutions '{entry['state']}' ({entry['passed']}/{entry['total']} blanks)"
+        return (f"its check cell graded the reference solutions '{entry['state']}' "
+                f"({entry['passed']}/{entry['total']} blanks)")
     return ""
 
 
