@@ -139,13 +139,13 @@ def reference(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def selfcheck(session: nox.Session) -> None:
-    """Maintainers: katas == generated, reference passes, shipped katas fail, every mutant caught."""
+    """Maintainers: katas == generated, reference passes, shipped katas fail, every mutant caught, notebooks run (--no-notebooks)."""
     katas(session, "selfcheck", *session.posargs)
 
 
 @nox.session(name="sync-katas", python=False, default=False)
 def sync_katas(session: nox.Session) -> None:
-    """Maintainers: rewrite katas/ and the tests manifest from reference/ and tests/."""
+    """Maintainers: rewrite katas/, the tests manifest and notebooks/ from reference/ and tests/."""
     katas(session, "sync", *session.posargs)
 
 

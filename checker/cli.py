@@ -410,6 +410,27 @@ def cmd_sync(args) -> int:
     for path in workspace.stale_katas():
         out.print(f"note: {path.name} has no reference file any more; remove it if it is obsolete")
     out.print("katas/ and checker/tests_manifest.json are up to date with reference/ and tests/.")
+    return sync_notebooks([find_kata(k) for k in args.katas] or None)
+
+
+def sync_notebooks(katas) -> int:
+    """notebooks/kNN_*.ipynb from the katas (`katas sync` writes them after the katas)."""
+    from checker import notebooks
+
+    out = render.console()
+    try:
+        written = notebooks.write_notebooks(katas)
+    except notebooks.NotebookToolsMissing as e:
+        out.print(Text(f"notebooks/ not written: {e}", style="red"))
+        return BAD_REQUEST
+    for kata, saved in written:
+        note = f" (the old one had your work: kept as {shown(saved)})" if saved else ""
+        out.print(f"wrote {shown(notebooks.notebook_path(kata))}{note}")
+    for path in notebooks.stale_notebook_files():
+        out.print(f"note: {path.name} has no kata any more; remove it if it is obsolete")
+    if notebooks.write_readme_table():
+        out.print("wrote the table of notebooks in README.md")
+    out.print("notebooks/ and README.md's table of them are up to date with katas/.")
     return OK
 
 
@@ -417,7 +438,8 @@ def cmd_selfcheck(args) -> int:
     from checker import selfcheck
 
     only = [find_kata(k) for k in args.katas]
-    return OK if selfcheck.run(render.console(), mutants=not args.no_mutants, only=only) else BAD_REQUEST
+    fine = selfcheck.run(render.console(), mutants=not args.no_mutants, only=only, notebooks=not args.no_notebooks)
+    return OK if fine else BAD_REQUEST
 
 
 def rebuild_untrusted_record(regrade: bool = True) -> None:
@@ -499,12 +521,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "reference pipeline").set_defaults(run=cmd_tensor_map)  # fmt: skip
     sub.add_parser("demo", help="maintainers: the README's demo grid, docs/demo.png, drawn by the reference "
                    "text-to-image model").set_defaults(run=cmd_demo)  # fmt: skip
-    p = sub.add_parser("sync", help="maintainers: rewrite katas/ and the tests manifest from reference/ and tests/")
+    p = sub.add_parser("sync", help="maintainers: rewrite katas/, the tests manifest and notebooks/ from reference/ and tests/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.set_defaults(run=cmd_sync)
     p = sub.add_parser("selfcheck", help="maintainers: check the authoring (katas, tests, mutants)")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.add_argument("--no-mutants", action="store_true", help="skip the mutant runs")
+    p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks (their sync is checked)")
     p.set_defaults(run=cmd_selfcheck)
     return parser
 

@@ -7,13 +7,17 @@
    (checker/shortcuts.py), and the table of shortcuts names only katas that exist;
 4. each kata as shipped fails, every blank saying it is not filled in, the first one named first;
 5. every blank has mutants (plausible wrong answers), and the tests catch every one;
-6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it.
+6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it;
+7. the committed notebooks equal the ones generated from the katas;
+8. each notebook, the reference solutions in its cells, runs top to bottom and its check passes
+   (skipped with `--no-notebooks`).
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -154,7 +158,46 @@ def check_mutants(katas, f: Findings) -> tuple[int, int]:
     return caught, len(results)
 
 
-def run(out: Console, mutants: bool = True, only: list | None = None) -> bool:
+def check_notebooks(katas, f: Findings, execute: bool = True) -> None:
+    from checker import notebooks
+
+    try:
+        stale = notebooks.stale_notebooks(katas)
+    except notebooks.NotebookToolsMissing as e:
+        f.bad(f"the notebooks cannot be checked: {e}")
+        return
+    if stale:
+        f.bad(f"not what the katas generate: {', '.join(shown(notebooks.notebook_path(k)) for k in stale)} "
+              "(run `katas sync`)")  # fmt: skip
+    else:
+        f.ok("notebooks/ equals what the katas generate")
+    readme = normalize(notebooks.README_PATH.read_text(encoding="utf-8"))
+    try:
+        current = notebooks.readme_with_table(readme) == readme
+    except ValueError as e:
+        f.bad(str(e))
+    else:
+        if current:
+            f.ok("README.md links every kata's notebook (Open in Colab)")
+        else:
+            f.bad("README.md's table of notebooks is out of date (run `katas sync`)")
+    if not execute:
+        return
+    started = time.perf_counter()
+    try:
+        runs = notebooks.execute_all(katas)
+    except notebooks.NotebookToolsMissing as e:
+        f.bad(f"the notebooks cannot be run: {e}")
+        return
+    for run in runs:
+        if run.problem:
+            f.bad(f"{shown(notebooks.notebook_path(run.kata))} with the reference filled in: {run.problem}")
+    if not any(run.problem for run in runs):
+        f.ok(f"{len(runs)} notebooks run top to bottom with the reference filled in, and their checks pass "
+             f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
+
+
+def run(out: Console, mutants: bool = True, only: list | None = None, notebooks: bool = True) -> bool:
     katas = only or all_katas()
     f = Findings(out)
     out.print(Text("Self-check", style="bold"))
@@ -165,5 +208,6 @@ def run(out: Console, mutants: bool = True, only: list | None = None) -> bool:
         check_shipped_fails(katas, f)
         if mutants:
             check_mutants(katas, f)
+        check_notebooks(katas, f, execute=notebooks)
     out.print(Text(f"{f.problems} problems", style="red bold") if f.problems else Text("all good", style="green bold"))
     return f.problems == 0
