@@ -40,7 +40,7 @@ from checker.grading import RUN_TIMEOUT_S
 
 IGNORED_ANYWHERE = {"__pycache__", ".pytest_cache", ".hypothesis", ".nox", ".mypy_cache", ".ruff_cache", ".DS_Store"}
 IGNORED_PATTERNS = ("*.egg-info", "*.pyc")
-IGNORED_AT_ROOT = {".git", ".katas", "out", "build", ".venv", "venv", "PROGRESS.md"}  # the learner's record, outputs, environments
+IGNORED_AT_ROOT = {".git", ".katas", "out", "build", ".venv", "venv", "PROGRESS.md", "notebooks"}  # the learner's record and notebooks (their work reaches katas/ through the check cell), outputs, environments
 KATA_FILES = "k*.py"  # in katas/: the only files taken from a fork
 GRADE_TIMEOUT_S = 2 * RUN_TIMEOUT_S + 120  # the upstream's grade runs pytest once, plus the interpreter starts
 CLONE_TIMEOUT_S = 600
