@@ -159,7 +159,7 @@ class TextEncoder(nn.Module):
         # BLANK 05.6 (about 6 lines): mask (B, T) of the real tokens; embed and add positions; the blocks with mask (B, 1, T); final norm.
         # HINT: A pad token must never be attended to: every query may see the real tokens (a key padding mask), nothing else.
         # HINT: mask = tokens != self.config.pad_id; x = self.positions(self.embed(tokens)); pass mask[:, None, :] (B, 1, T) to every block.
-        # HINT: mask = tokens != pad_id; x = self.positions(self.embed(tokens)); for block in self.blocks: x = block(x, mask[:, None, :]); x = self.ln_final(x)
+        # HINT: mask = tokens != self.config.pad_id; x = self.positions(self.embed(tokens)); for block in self.blocks: x = block(x, mask[:, None, :]); x = self.ln_final(x)
         mask = tokens != self.config.pad_id  # (B, T), True at real tokens
         x = self.positions(self.embed(tokens))  # (B, T, D)
         for block in self.blocks:

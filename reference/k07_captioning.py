@@ -141,7 +141,7 @@ class CaptionModel(nn.Module):
         # BLANK 07.3 (about 5 lines): caption_mask; embed the tokens and add positions; every block with the image tokens and the mask; final norm; lm_head.
         # HINT: kata 05's text encoder, with decoder blocks: each block also gets the image tokens, and the mask is causal as well as padding.
         # HINT: mask = caption_mask(tokens, self.config.pad_id) is (B, T, T); x = self.positions(self.embed(tokens)); x = block(x, context, mask=mask).
-        # HINT: mask = caption_mask(tokens, pad_id); x = self.positions(self.embed(tokens)); for block in self.blocks: x = block(x, context, mask=mask); return self.lm_head(self.ln_final(x))
+        # HINT: mask = caption_mask(tokens, self.config.pad_id); x = self.positions(self.embed(tokens)); for block in self.blocks: x = block(x, context, mask=mask); return self.lm_head(self.ln_final(x))
         mask = caption_mask(tokens, self.config.pad_id)  # (B, T, T)
         x = self.positions(self.embed(tokens))  # (B, T, D)
         for block in self.blocks:
