@@ -14,7 +14,7 @@ clean image:
 
 The clip in step 2 matters more than it looks: at large t the guess of x_0 can be far outside
 [-1, 1], and the mean then drags the whole trajectory there; a briefly trained model
-gives saturated, blown-out images without it (see CURRICULUM.md: 8% against 95% adherence).
+gives saturated, blown-out images without it.
 
 Timesteps are 0-based (kata 10): the first step of sampling is t = T−1, the last t = 0.
 
