@@ -46,6 +46,7 @@ class Spec:
     minutes: str  # what the budget takes on 2 CPU cores, said beside it
     batch_size: int = 128
     lr: float = 1e-3
+    lr_decay: bool = False  # warm up over the first 5% of steps, then decay to 0 on a half cosine
     make_data: Callable = field(default=None, repr=False)  # (mods) -> data: the scenes to train on and to evaluate
     build: Callable = field(default=None, repr=False)  # (mods, data) -> nn.Module
     loss: Callable = field(default=None, repr=False)  # (mods, model, batch) -> scalar tensor
@@ -132,13 +133,26 @@ def milestone_code(spec: Spec) -> list[Path]:
 
 def checkpoint_key(spec: Spec, sources: dict[str, Path], steps: int) -> str:
     """Changes with anything that changes what training makes: the code of each kata used, the
-    milestone's code (milestone_code), the budget."""
-    h = hashlib.sha256(f"{spec.name} {steps} {spec.batch_size} {spec.lr}".encode())
+    milestone's code (milestone_code), the budget and learning rate. Not with comments or docstrings."""
+    h = hashlib.sha256(f"{spec.name} {steps} {spec.batch_size} {spec.lr} {spec.lr_decay}".encode())
     for module, path in sorted(sources.items()):
-        h.update(module.encode() + path.read_bytes())
+        h.update(module.encode() + code_of(path.read_text(encoding="utf-8")).encode())
     for path in milestone_code(spec):
-        h.update(path.name.encode() + path.read_bytes())
+        h.update(path.name.encode() + code_of(path.read_text(encoding="utf-8")).encode())
     return h.hexdigest()[:16]
+
+
+def code_of(source: str) -> str:
+    """What a file does, without its words: its syntax tree with comments and docstrings left
+    out, so mending a hint or an explanation does not throw a trained model away."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):  # fmt: skip
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def out_dir(name: str) -> Path:
@@ -187,10 +201,20 @@ class Result:
                     f"{trained} on {self.device}", style=f"bold {style}")  # fmt: skip
 
 
+def lr_factor(step: int, steps: int) -> float:
+    """The learning rate's factor at a step (Spec.lr_decay): a linear warm-up over the first 5%
+    of the steps, then a half cosine down to 0 at the last."""
+    warmup = max(1, steps // 20)
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+
 def train(spec: Spec, mods, model: torch.nn.Module, data, steps: int, device: torch.device, console: Console) -> float:
     """AdamW for `steps` steps on random batches, with a progress bar; returns the seconds it took."""
     generator = torch.Generator().manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps)) if spec.lr_decay else None
     n = spec.train_size(data)
     model.train()
     start = time.perf_counter()
@@ -209,6 +233,8 @@ def train(spec: Spec, mods, model: torch.nn.Module, data, steps: int, device: to
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
                 loss = loss.item()
+            if schedule is not None:
+                schedule.step()
             if not math.isfinite(loss):
                 raise FloatingPointError(f"the loss became {loss} at step {step}: training diverged")
             if step % 10 == 0 or step == steps - 1:

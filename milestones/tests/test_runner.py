@@ -203,3 +203,23 @@ def test_a_checkpoint_keys_on_the_milestones_code_it_trains_with_not_on_the_othe
     assert names["text2image"] == ["clip.py", "prompts.py", "runner.py", "text.py", "text2image.py"]
     assert "text2image.py" in names["latent"] and "latent.py" in names["latent"]
     assert all("__init__.py" not in n for n in names.values())  # drawing (milestones.draw) does not retrain
+
+
+def test_a_checkpoint_keys_on_code_not_on_comments_or_docstrings():
+    from milestones.runner import code_of
+
+    source = '"""Kata 99."""\n\ndef f(x):\n    """Doubles."""\n    # HINT: x + x\n    return 2 * x  # twice\n'
+    reworded = '"""Kata 99, said better."""\n\ndef f(x):\n    """Twice x."""\n    # HINT: multiply by 2\n    return 2 * x\n'
+    assert code_of(source) == code_of(reworded)
+    assert code_of(source) != code_of(source.replace("2 * x", "x + x"))
+    assert code_of('def g():\n    """Only words."""\n') != code_of("def g():\n    return 1\n")
+
+
+def test_the_learning_rate_warms_up_then_decays_to_zero_on_a_half_cosine():
+    from milestones.runner import lr_factor
+
+    steps = 1000
+    factors = [lr_factor(s, steps) for s in range(steps)]
+    assert factors[0] == pytest.approx(1 / 50) and factors[49] == pytest.approx(1.0)  # 5% warm-up
+    assert all(a >= b for a, b in zip(factors[49:], factors[50:]))  # then never up again
+    assert factors[-1] < 1e-4 and factors[525] == pytest.approx(0.5, abs=0.01)
