@@ -1,8 +1,7 @@
-"""nox sessions: thin wrappers over the `katas` command (checker/cli.py).
+"""nox sessions: thin wrappers over the `katas` command (checker/cli.py), python=False (no virtualenv).
 
-Every session runs in the current environment (python=False): no virtualenv is built, so a
-kata is graded in seconds. `nox` alone shows the dashboard; `nox -l` lists everything, each
-session described in the learner's language (checker/locales/, the "nox" keys).
+What `nox -l` shows (this module's description and each session's) is said in the learner's
+language: the "nox" keys of checker/locales/ (nox.listing is the text above the list).
 """
 
 from __future__ import annotations
@@ -36,6 +35,9 @@ def say(key: str, args=(), **fields) -> str | None:
     asked = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--lang"), None)
     asked = next((a.split("=", 1)[1] for a in args if a.startswith("--lang=")), asked)
     return i18n.t_in(i18n.resolve(asked)[0], key, **fields)
+
+
+__doc__ = say("nox.listing") or __doc__  # the text above `nox -l`'s list
 
 
 def described(key: str, **fields):
