@@ -1,7 +1,7 @@
-"""nox sessions: thin wrappers over the `katas` command (checker/cli.py).
+"""nox sessions: thin wrappers over the `katas` command (checker/cli.py), python=False (no virtualenv).
 
-Every session runs in the current environment (python=False): no virtualenv is built, so a
-kata is graded in seconds. `nox` alone shows the dashboard; `nox -l` lists everything.
+What `nox -l` shows (this module's description and each session's) is said in the learner's
+language: the "nox" keys of checker/locales/ (nox.listing is the text above the list).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT))
 nox.options.sessions = ["dashboard"]
 nox.options.error_on_missing_interpreters = False
 nox.options.default_venv_backend = "none"  # no session builds a virtualenv
@@ -20,47 +21,75 @@ nox.options.default_venv_backend = "none"  # no session builds a virtualenv
 # when it is not installed (the backend option above does not stop the search): drop that line.
 logging.getLogger("nox").addFilter(lambda record: record.getMessage() != "uv binary not found.")
 
+try:
+    from checker import i18n
+except ImportError:  # not installed yet (Python 3.10 without tomli): the sessions are listed undescribed
+    i18n = None
+
+
+def say(key: str, args=(), **fields) -> str | None:
+    """The catalogue's words for `key` (checker/locales/) in the learner's language, `--lang` among
+    `args` first; None where the checker cannot be imported."""
+    if i18n is None:
+        return None
+    asked = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--lang"), None)
+    asked = next((a.split("=", 1)[1] for a in args if a.startswith("--lang=")), asked)
+    return i18n.t_in(i18n.resolve(asked)[0], key, **fields)
+
+
+__doc__ = say("nox.listing") or __doc__  # the text above `nox -l`'s list
+
+
+def described(key: str, **fields):
+    """The session's description in `nox -l`: the catalogue's "nox.KEY"."""
+
+    def describe(fn):
+        fn.__doc__ = say(f"nox.{key}", **fields)
+        return fn
+
+    return describe
+
 
 def katas(session: nox.Session, *args: str) -> None:
     """Run the checker in this process (one interpreter fewer to start: grading stays quick)."""
-    sys.path.insert(0, str(ROOT))
     try:
         from checker.cli import main
     except ImportError as e:
         session.error(f"{e}. Install the project into the Python that runs nox: {sys.executable} -m pip install -e .")
     code = main(list(args))
     if code:
-        reasons = {1: "not every blank passes yet", 2: "see the message above", 3: "grading cannot run here"}
-        session.error(reasons.get(code, f"exit code {code}"))
+        reasons = {1: "nox.not_passing", 2: "nox.see_above", 3: "nox.cannot_grade"}
+        session.error(say(reasons[code], args) if code in reasons else f"exit code {code}")
 
 
 def katas_for(session: nox.Session, command: str, what: str, example: str) -> None:
     """A checker command that needs to be told which kata or blank: `nox -s hint -- 03.2`."""
     if not session.posargs:
-        session.error(f"say which {what}: nox -s {command} -- {example}")
+        session.error(say(f"nox.say_which_{what}", command=command, example=example))
     katas(session, command, *session.posargs)
 
 
 def kata_titles() -> list[tuple[str, str]]:
-    """(number, title) of each kata, read from reference/ without importing the checker."""
-    titles = []
-    for path in sorted((ROOT / "reference").glob("k[0-9][0-9]_*.py")):
-        first = path.read_text(encoding="utf-8").split('"""')[1].strip().split("\n")[0]
-        titles.append((path.stem[1:3], first.split(":", 1)[-1].strip().rstrip(".")))
-    return titles
+    """(number, title) of each kata, in the learner's language (English where it has no translation)."""
+    if i18n is None:
+        return [(path.stem[1:3], "") for path in sorted((ROOT / "reference").glob("k[0-9][0-9]_*.py"))]
+    from checker.catalog import all_katas
+
+    lang = i18n.resolve()[0]
+    return [(kata.number, kata.title_in(lang)) for kata in all_katas()]
 
 
 @nox.session(python=False)
+@described("dashboard")
 def dashboard(session: nox.Session) -> None:
-    """Your progress: every kata, blanks left, and what to do next (the default)."""
     katas(session, "status")
 
 
 def _kata_session(number: str, title: str):
+    @described("kata", number=number, title=title)
     def grade_kata(session: nox.Session) -> None:
         katas(session, "check", number, *session.posargs)
 
-    grade_kata.__doc__ = f"Grade kata {number}: {title}"
     return nox.session(grade_kata, name=f"kata-{number}", python=False, default=False)
 
 
@@ -69,44 +98,49 @@ for _number, _title in kata_titles():
 
 
 @nox.session(python=False, default=False)
+@described("hint")
 def hint(session: nox.Session) -> None:
-    """The next hint for a blank: nox -s hint -- 03.2"""
     katas_for(session, "hint", "blank", "03.2")
 
 
 @nox.session(python=False, default=False)
+@described("watch")
 def watch(session: nox.Session) -> None:
-    """Grade a kata again on every save: nox -s watch -- 03"""
     katas_for(session, "watch", "kata", "03")
 
 
 @nox.session(python=False, default=False)
+@described("reset")
 def reset(session: nox.Session) -> None:
-    """A fresh copy of a kata; yours is kept in .katas/backups/: nox -s reset -- 03"""
     katas_for(session, "reset", "kata", "03")
 
 
 @nox.session(python=False, default=False)
+@described("restore")
 def restore(session: nox.Session) -> None:
-    """Put back a kata from its backups: nox -s restore -- 03 (the latest), -- 03 --list, -- 03 NAME"""
     katas_for(session, "restore", "kata", "03")
 
 
 @nox.session(python=False, default=False)
+@described("solution")
 def solution(session: nox.Session) -> None:
-    """Where your code differs from the reference, once yours passes: nox -s solution -- 03"""
     katas_for(session, "solution", "kata", "03")
 
 
+@nox.session(python=False, default=False)
+@described("language")
+def language(session: nox.Session) -> None:
+    katas(session, "language", *session.posargs)
+
+
 def _milestone_session(name: str, after: str, shows: str):
+    @described("milestone", after=after, shows=shows)
     def milestone(session: nox.Session) -> None:
         katas(session, "milestone", name, *session.posargs)
 
-    milestone.__doc__ = f"After kata {after}: {shows} (--reference, --device, --steps)"
     return nox.session(milestone, name=f"milestone-{name}", python=False, default=False)
 
 
-sys.path.insert(0, str(ROOT))
 from milestones import MILESTONES  # noqa: E402  (names only: no torch import)
 
 for _name, (_module, _after, _shows) in MILESTONES.items():
@@ -114,48 +148,48 @@ for _name, (_module, _after, _shows) in MILESTONES.items():
 
 
 @nox.session(python=False, default=False)
+@described("generate")
 def generate(session: nox.Session) -> None:
-    """Draw a prompt with your own model: nox -s generate -- "a red circle above a blue square" (-n, --seed, --reference)"""
     katas_for(session, "generate", "prompt", '"a red circle above a blue square"')
 
 
 @nox.session(python=False, default=False)
+@described("history")
 def history(session: nox.Session) -> None:
-    """When each kata first passed and after how many grading runs, read from git."""
     katas(session, "history")
 
 
 @nox.session(python=False, default=False)
+@described("grade")
 def grade(session: nox.Session) -> None:
-    """Grade every kata you started (what CI runs on your fork); teachers: -- --against UPSTREAM [FORK ...]"""
     katas(session, "grade", *session.posargs)
 
 
 @nox.session(python=False, default=False)
+@described("reference")
 def reference(session: nox.Session) -> None:
-    """The project's test suite: every kata test against reference/, and the checker's own tests."""
     session.run(sys.executable, "-m", "pytest", "--impl=reference", *session.posargs, external=True)
 
 
 @nox.session(python=False, default=False)
+@described("selfcheck")
 def selfcheck(session: nox.Session) -> None:
-    """Maintainers: katas == generated, reference passes, shipped katas fail, every mutant caught, notebooks run (--no-notebooks)."""
     katas(session, "selfcheck", *session.posargs)
 
 
 @nox.session(name="sync-katas", python=False, default=False)
+@described("sync_katas")
 def sync_katas(session: nox.Session) -> None:
-    """Maintainers: rewrite katas/, the tests manifest and notebooks/ from reference/ and tests/."""
     katas(session, "sync", *session.posargs)
 
 
 @nox.session(name="tensor-map", python=False, default=False)
+@described("tensor_map")
 def tensor_map(session: nox.Session) -> None:
-    """Maintainers: the README's Tensor Map (every shape through the pipeline, recorded) and docs/tensor_map.png."""
     katas(session, "tensor-map")
 
 
 @nox.session(python=False, default=False)
+@described("demo")
 def demo(session: nox.Session) -> None:
-    """Maintainers: the README's demo grid, docs/demo.png, drawn by the reference text-to-image model (same seed, same PNG)."""
     katas(session, "demo")

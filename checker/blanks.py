@@ -15,19 +15,29 @@ and the learner's kata gets, in its place:
     # TODO 03.1 (about 2 lines): subtract each row's max, then exponentiate.
     raise NotImplementedError("blank 03.1 is not filled in yet")
 
+A kata can be generated in another language (`texts`, a checker.texts.KataTexts): its module
+docstring and its TODO lines' statements and budgets are then that language's; the code, and
+each TODO line's `# TODO NN.M` that grading finds the blanks by, stay as they are.
+
 Nothing here imports torch: the checker must stay quick.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checker.texts import KataTexts
 
 BLANK_RE = re.compile(r"^(?P<indent>[ ]*)# BLANK (?P<id>\d\d\.\d+) \((?P<budget>[^)]+)\): (?P<statement>\S.*)$")
 HINT_RE = re.compile(r"^[ ]*# HINT: (?P<hint>\S.*)$")
 END_RE = re.compile(r"^[ ]*# END BLANK (?P<id>\d\d\.\d+)\s*$")
 TODO_RE = re.compile(r"^[ ]*# TODO (?P<id>\d\d\.\d+)\b")
+TODO_LINE_RE = re.compile(r"^(?P<indent>[ ]*)# TODO (?P<id>\d\d\.\d+) \((?P<budget>[^)]+)\): (?P<statement>.*)$")
 UNFILLED_RE = re.compile(r'raise NotImplementedError\("blank (?P<id>\d\d\.\d+) is not filled in yet"\)')
 DEF_RE = re.compile(r"^[ ]*(def|class) ")
 
@@ -125,23 +135,66 @@ def _replace_blanks(reference: str, body_for) -> str:
     return "\n".join(out)
 
 
-def _todo_line(blank: Blank) -> str:
-    return f"{blank.indent}# TODO {blank.id} ({blank.budget}): {blank.statement}"
+def todo_line(blank: Blank, texts: KataTexts | None = None) -> str:
+    """The blank's TODO line (its statement and budget in the language of `texts`, where it has them)."""
+    statement = (texts.statements.get(blank.id) if texts else None) or blank.statement
+    budget = (texts.budgets.get(blank.id) if texts else None) or blank.budget
+    return f"{blank.indent}# TODO {blank.id} ({budget}): {statement}"
 
 
 def _indented(blank: Blank, code: str) -> list[str]:
     return [blank.indent + line if line else line for line in code.rstrip("\n").split("\n")]
 
 
-def generate_kata(reference: str) -> str:
-    """The learner's kata: every blank replaced by its TODO line and an error that names it."""
-    return _replace_blanks(reference, lambda blank: [_todo_line(blank), blank.indent + unfilled_line(blank.id)])
+def docstring_span(text: str) -> tuple[int, int] | None:
+    """The 0-based lines [first, end) of a file's module docstring, where it is a plain \"\"\"...\"\"\" block
+    standing on lines of its own (every kata's is); None otherwise, or where the file does not parse."""
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return None
+    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):  # fmt: skip
+        return None
+    first, end = body[0].lineno - 1, body[0].end_lineno
+    lines = text.split("\n")
+    if not (lines[first].startswith('"""') and lines[end - 1].rstrip().endswith('"""')):
+        return None
+    return first, end
 
 
-def solved_kata(reference: str) -> str:
+def docstring_lines(number: str, title: str, explanation: str) -> list[str]:
+    """A kata's module docstring, as source lines: 'Kata NN: title', a blank line, the explanation."""
+    body = f"Kata {number}: {title}\n\n{explanation}\n".replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'"""{body}"""'.split("\n")
+
+
+def with_docstring(text: str, texts: KataTexts | None) -> str:
+    """A kata (or reference) file with its module docstring in the language of `texts`, where they have
+    a title and an explanation (as it is otherwise)."""
+    span = docstring_span(text)
+    if texts is None or texts.lang == "en" or not (texts.title and texts.explanation) or span is None:
+        return text
+    lines = text.split("\n")
+    number = re.match(r'^"""Kata (\d\d)', lines[span[0]])
+    if not number:
+        return text
+    docstring = docstring_lines(number[1], texts.title, texts.explanation)
+    return "\n".join([*lines[: span[0]], *docstring, *lines[span[1] :]])
+
+
+def generate_kata(reference: str, texts: KataTexts | None = None) -> str:
+    """The learner's kata: every blank replaced by its TODO line and an error that names it.
+    With `texts`, the docstring and the TODO lines' words are in their language."""
+    reference = with_docstring(normalize(reference), texts)
+    return _replace_blanks(reference, lambda blank: [todo_line(blank, texts), blank.indent + unfilled_line(blank.id)])
+
+
+def solved_kata(reference: str, texts: KataTexts | None = None) -> str:
     """The kata with every blank filled in by the reference solution: what a learner who
     solved it like we did would have (hints and markers gone, TODO lines kept)."""
-    return _replace_blanks(reference, lambda blank: [_todo_line(blank), *_indented(blank, blank.solution)])
+    reference = with_docstring(normalize(reference), texts)
+    return _replace_blanks(reference, lambda blank: [todo_line(blank, texts), *_indented(blank, blank.solution)])
 
 
 def apply_mutant(reference: str, blank_id: str, code: str) -> str:
@@ -157,7 +210,7 @@ def apply_answers(reference: str, answers: dict[str, str]) -> str:
         raise BlankFormatError(f"no blank {', '.join(sorted(unknown))} in this reference file")
 
     def body(blank: Blank) -> list[str]:
-        return [_todo_line(blank), *_indented(blank, answers.get(blank.id, blank.solution))]
+        return [todo_line(blank), *_indented(blank, answers.get(blank.id, blank.solution))]
 
     return _replace_blanks(reference, body)
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from checker.blanks import Blank, normalize, parse_blanks
+from checker import i18n, texts
+from checker.blanks import Blank, generate_kata, normalize, parse_blanks
+from checker.i18n import t
 
 INSTALLED_ROOT = Path(__file__).resolve().parents[1]  # the repository this checker's code is in
 
@@ -76,6 +78,37 @@ class Kata:
         doc = ast.get_docstring(ast.parse(self.reference_source)) or self.module
         return re.sub(r"^Kata \d\d\s*[:·-]\s*", "", doc.strip().split("\n")[0]).rstrip(".")
 
+    # --- its words in a language (checker/texts.py): English is the reference's own ------------
+
+    @cached_property
+    def _texts(self) -> dict[str, texts.KataTexts]:
+        return {}
+
+    def texts(self, lang: str | None = None) -> texts.KataTexts:
+        """The kata's words in `lang` (default: the language now), as far as its translation has them."""
+        lang = lang or i18n.language()
+        if lang not in self._texts:
+            if lang == "en":
+                self._texts[lang] = texts.english(self.reference_source, self.blanks)
+            else:
+                self._texts[lang] = texts.read(self.translation_path(lang), lang, self.blanks)
+        return self._texts[lang]
+
+    def translation_path(self, lang: str) -> Path:
+        return texts.translation_path(self.reference_path, lang)
+
+    def title_in(self, lang: str | None = None) -> str:
+        """The title in `lang` (default: the language now), English where it has no translation."""
+        return self.texts(lang).title or self.title
+
+    def statement(self, blank_id: str, lang: str | None = None) -> str:
+        """A blank's statement in `lang` (default: the language now), English where it has no translation."""
+        return self.texts(lang).statements.get(blank_id) or self.texts("en").statements[blank_id]
+
+    def generated(self, lang: str | None = None) -> str:
+        """The kata as shipped, its words in `lang` (default: the language now) where it has them."""
+        return generate_kata(self.reference_source, self.texts(lang))
+
     @cached_property
     def depends_on(self) -> list[str]:
         """Every earlier kata this one rests on, directly or through another (for the grading hash)."""
@@ -131,7 +164,7 @@ def find_kata(name: str) -> Kata:
         if key in (kata.number, kata.module, kata.number.lstrip("0") or "0"):
             return kata
     known = ", ".join(k.number for k in all_katas())
-    raise UnknownKata(f"no kata '{name}'; the katas are {known}")
+    raise UnknownKata(t("catalog.no_kata", name=name, known=known))
 
 
 def find_blank(blank_id: str) -> tuple[Kata, Blank]:
@@ -140,4 +173,4 @@ def find_blank(blank_id: str) -> tuple[Kata, Blank]:
         if blank.id == blank_id:
             return kata, blank
     ids = ", ".join(b.id for b in kata.blanks)
-    raise UnknownKata(f"kata {kata.number} has no blank '{blank_id}'; its blanks are {ids}")
+    raise UnknownKata(t("catalog.no_blank", number=kata.number, blank=blank_id, ids=ids))

@@ -8,14 +8,16 @@ grade (torch or pytest-timeout missing).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from rich.text import Text
 
-from checker import catalog, history, progress, render, report, workspace
+from checker import catalog, history, i18n, progress, render, report, workspace
 from checker.catalog import UnknownKata, all_katas, find_blank, find_kata, shown
+from checker.i18n import t
 from checker.grading import (
     BROKEN,
     FAILING,
@@ -24,9 +26,11 @@ from checker.grading import (
     NOT_STARTED,
     PASS,
     PASSING,
+    NOT_GRADED_YET,
     EnvironmentProblem,
     grade,
     is_pristine,
+    state_word,
     warm_grading,
 )
 
@@ -61,12 +65,10 @@ def cmd_status(args) -> int:
     out.print(render.overall(rows))
     todo = next((k for k in katas if states[k.number][0] != PASSING), None)
     if todo is None:
-        out.print(Text("Every kata passes. Well done!", style="bold green"))
+        out.print(Text(t("cli.all_pass"), style="bold green"))
         return OK
-    out.print(
-        Text(f"Next: kata {todo.number}, {todo.title}: open {shown(todo.kata_path)} and run "
-             f"`{render.kata_command(todo)}`", style="bold")  # fmt: skip
-    )
+    out.print(Text(t("cli.next_kata", number=todo.number, title=todo.title_in(), path=shown(todo.kata_path),
+                     command=render.kata_command(todo)), style="bold"))  # fmt: skip
     return OK
 
 
@@ -75,18 +77,17 @@ def earlier_kata_notes(kata) -> list[str]:
     unfinished = []
     for earlier in (k for k in all_katas() if k.module in kata.earlier_katas):
         entry = progress.cached(earlier)
-        state = entry["state"] if entry else (NOT_STARTED if is_pristine(earlier) else "not graded yet")
+        state = entry["state"] if entry else (NOT_STARTED if is_pristine(earlier) else NOT_GRADED_YET)
         if state != PASSING:
-            unfinished.append(f"kata {earlier.number} ({earlier.module}: {EARLIER_STATE_WORDS.get(state, state)})")
+            said = t(EARLIER_STATE_KEYS[state]) if state in EARLIER_STATE_KEYS else state_word(state)
+            unfinished.append(t("cli.earlier_kata", number=earlier.number, module=earlier.module, state=said))
     if not unfinished:
         return []
-    return [
-        f"this kata builds on {' and '.join(unfinished)} in your copy: "
-        "its tests use the reference versions, so you can carry on here."
-    ]
+    return [t("cli.builds_on", katas=t("cli.and").join(unfinished))]
 
 
-EARLIER_STATE_WORDS = {NOT_STARTED: "not started", IN_PROGRESS: "unfinished", FAILING: "failing", BROKEN: "broken"}
+EARLIER_STATE_KEYS = {NOT_STARTED: "state.not_started", IN_PROGRESS: "state.unfinished", FAILING: "state.failing",
+                      BROKEN: "state.broken"}  # fmt: skip
 
 
 def cmd_check(args) -> int:
@@ -94,7 +95,7 @@ def cmd_check(args) -> int:
     only = [find_blank(b)[1].id for b in args.blanks] or ([find_blank(args.kata)[1].id] if "." in args.kata else [])
     strangers = [b for b in only if not b.startswith(kata.number + ".")]
     if strangers:
-        raise UnknownKata(f"blank {strangers[0]} is not in kata {kata.number}")
+        raise UnknownKata(t("catalog.blank_not_in_kata", blank=strangers[0], number=kata.number))
     result = grade([kata], impl=args.impl, only_blanks=only)[0]
     if args.impl == "katas":
         if only:  # the other blanks: as last graded, where nothing changed since
@@ -112,19 +113,27 @@ def cmd_hint(args) -> int:
     kata, blank = find_blank(args.blank)
     out = render.console()
     if not blank.hints:
-        out.print(f"Blank {blank.id} has no hints.")
+        out.print(t("cli.no_hints", blank=blank.id))
         return OK
-    seen = progress.hints().get(blank.id, 0)
-    tier = min(args.tier or seen + 1, len(blank.hints))
-    progress.save_hint_tier(blank.id, tier)
-    out.print(Text(f"Blank {blank.id} ({blank.budget}): {blank.statement}", style="bold"))
-    for i, hint in enumerate(blank.hints[:tier], start=1):
-        out.print(Text(f"  hint {i} of {len(blank.hints)}: ", style="cyan"), Text(hint, style="" if i == tier else "dim"))
-    if tier < len(blank.hints):
-        out.print(Text(f"Ask again (`{render.hint_command(blank.id)}`) for a stronger hint.", style="dim"))
-    else:
-        out.print(Text(f"That was the last hint. `nox -s solution -- {kata.number}` shows ours once yours passes.",
+    words = kata.texts()
+    hints = words.hints.get(blank.id, ())
+    statement = words.statements.get(blank.id) or blank.statement
+    if len(hints) != len(blank.hints):  # no translation of them (yet): the English ones
+        hints = blank.hints
+        out.print(Text(t("cli.hints_in_english", blank=blank.id, language=i18n.NAMES.get(words.lang, words.lang)),
                        style="dim"))  # fmt: skip
+    seen = progress.hints().get(blank.id, 0)
+    tier = min(args.tier or seen + 1, len(hints))
+    progress.save_hint_tier(blank.id, tier)
+    budget = words.budgets.get(blank.id) or blank.budget
+    out.print(Text(t("cli.hint_heading", blank=blank.id, budget=budget, statement=statement), style="bold"))
+    for i, hint in enumerate(hints[:tier], start=1):
+        tier_said = Text(f"  {t('cli.hint_tier', i=i, n=len(hints))} ", style="cyan")
+        out.print(tier_said, Text(hint, style="" if i == tier else "dim"))
+    if tier < len(hints):
+        out.print(Text(t("cli.ask_again", command=render.hint_command(blank.id)), style="dim"))
+    else:
+        out.print(Text(t("cli.last_hint", number=kata.number), style="dim"))
     return OK
 
 
@@ -145,7 +154,7 @@ def cmd_watch(args) -> int:
         out.print(render.kata_report(result, earlier_kata_notes(kata)))
         if result.state == PASSING and history.commit_on_pass(args.commit):
             out.print(Text(history.commit_pass(kata, result), style="dim"))
-        out.print(Text(f"Watching {shown(kata.kata_path)}: save it to grade again; Ctrl-C stops.", style="dim"))
+        out.print(Text(t("cli.watching", path=shown(kata.kata_path)), style="dim"))
 
     with warm_grading():  # torch and pytest imported once, for every re-grade
         try:
@@ -163,9 +172,9 @@ def cmd_reset(args) -> int:
     saved = workspace.reset(kata)
     out = render.console()
     if saved:
-        out.print(f"Kata {kata.number} is back to its fresh form. Your version is kept as {shown(saved)}")
+        out.print(t("cli.reset_done", number=kata.number, path=shown(saved)))
     else:
-        out.print(f"Kata {kata.number} was already in its fresh form; nothing to back up.")
+        out.print(t("cli.reset_nothing", number=kata.number))
     return OK
 
 
@@ -174,16 +183,14 @@ def cmd_solution(args) -> int:
     out = render.console()
     state = PASSING if args.anyway else kata_states([kata])[kata.number][0]  # --anyway: no need to grade
     if state != PASSING:
-        out.print(
-            f"Kata {kata.number} is {state}: the reference solution opens once yours passes "
-            f"(`{render.kata_command(kata)}`). A teacher can add --anyway."
-        )
+        out.print(t("cli.solution_locked", number=kata.number, state=state_word(state),
+                    command=render.kata_command(kata)))  # fmt: skip
         return NOT_PASSING
     hunks = workspace.solution_hunks(kata)
     if not hunks:
-        out.print("Yours is the same as the reference: the same code, line for line (comments aside).")
+        out.print(t("cli.solution_same"))
     else:
-        out.print(Text(f"Where your code differs from ours, kata {kata.number} (comments aside):", style="bold"))
+        out.print(Text(t("cli.solution_differs", number=kata.number), style="bold"))
         out.print(render.code_comparison(hunks, shown(kata.kata_path), out.width))
     return OK
 
@@ -194,26 +201,24 @@ def cmd_restore(args) -> int:
     again = f"nox -s restore -- {kata.number}"
     saved = workspace.backups(kata)
     if not saved:
-        out.print(Text(f"Kata {kata.number} has no backups in {shown(progress.BACKUP_DIR)}: `nox -s reset -- "
-                       f"{kata.number}` makes one before it starts the kata over.", style="red"))  # fmt: skip
+        out.print(Text(t("cli.no_backups", number=kata.number, folder=shown(progress.BACKUP_DIR)), style="red"))
         return BAD_REQUEST
     if args.list:
         out.print(render.backup_list(kata, saved))
-        out.print(Text(f"`{again}` puts back the newest; `{again} NAME` the one named.", style="dim"))
+        out.print(Text(t("cli.backups_how", again=again), style="dim"))
         return OK
     backup = workspace.find_backup(kata, args.backup)
     if backup is None:
-        out.print(Text(f"Kata {kata.number} has no backup named {args.backup}: `{again} --list` lists them.",
-                       style="red"))  # fmt: skip
+        out.print(Text(t("cli.no_backup_named", number=kata.number, name=args.backup, again=again), style="red"))
         return BAD_REQUEST
     current = workspace.restore(kata, backup)
     when = progress.backup_time(backup)
-    made = f" (made {when:%Y-%m-%d %H:%M:%S})" if when else ""
-    out.print(f"Kata {kata.number} is back as it was in {shown(backup)}{made}.")
+    made = t("cli.backup_made", when=f"{when:%Y-%m-%d %H:%M:%S}") if when else ""
+    out.print(t("cli.restored", number=kata.number, path=shown(backup), made=made))
     if current:
-        out.print(f"Your current version is kept as {shown(current)}: `{again}` brings it back.")
+        out.print(t("cli.current_kept", path=shown(current), again=again))
     else:
-        out.print("Your current version was the same as that backup: nothing else to keep.")
+        out.print(t("cli.current_same"))
     return OK
 
 
@@ -221,9 +226,9 @@ def cmd_restore_tests(args) -> int:
     restored = workspace.restore_tests()
     out = render.console()
     for relpath, saved in restored:
-        out.print(f"restored {relpath}" + (f" (your copy: {shown(saved)})" if saved else ""))
+        out.print(t("cli.tests_restored", path=relpath) + (t("cli.your_copy", path=shown(saved)) if saved else ""))
     if not restored:
-        out.print("The tests are as shipped; nothing to restore.")
+        out.print(t("cli.tests_as_shipped"))
     return OK
 
 
@@ -235,7 +240,7 @@ def cmd_grade(args) -> int:
     if args.against:
         return cmd_grade_against(args, folder)
     if args.forks:
-        raise UnknownKata("forks are graded against an upstream: katas grade --against UPSTREAM FORK [FORK ...]")
+        raise UnknownKata(t("cli.forks_need_against"))
     katas = all_katas()
     try:  # never from the cache: every started kata is graded again
         results = grade([k for k in katas if not is_pristine(k)])
@@ -253,7 +258,7 @@ def cmd_grade(args) -> int:
     out.print(render.overall(rows))
     data = report.results_json(everything)
     for path in report.write(data, folder):
-        out.print(f"wrote {shown(path)}")
+        out.print(t("cli.wrote", path=shown(path)))
     return NOT_PASSING if data["status"] == report.FAIL_STATUS else OK
 
 
@@ -285,23 +290,66 @@ def cmd_history(args) -> int:
     try:
         passes = history.first_passes()
     except history.NoHistory as e:
-        out.print(Text(f"History is unavailable: {e}.", style="yellow"))
+        out.print(Text(t("cli.no_history", why=e), style="yellow"))
         return OK
-    titles = {k.number: k.title for k in all_katas()}
+    titles = {k.number: k.title_in() for k in all_katas()}
     out.print(render.history_table(passes, titles))
     if not passes:
-        out.print("No kata passes in the committed record yet.")
+        out.print(t("cli.no_passes_yet"))
     return OK
 
 
 def cmd_config(args) -> int:
-    """Settings kept in .katas/settings.json: today one, commit-on-pass."""
+    """Settings kept in .katas/settings.json: commit-on-pass (on, off) and lang (the language)."""
     out = render.console()
-    if args.value is not None:
+    if args.setting == "lang" and args.value is not None:
+        if i18n.code(args.value) not in i18n.languages():
+            raise UnknownKata(t("cli.unknown_language", lang=args.value, known=", ".join(i18n.languages())))
+        progress.save_setting(i18n.SETTING, i18n.code(args.value))
+    elif args.setting == "commit-on-pass" and args.value is not None:
+        if args.value not in ("on", "off"):
+            raise UnknownKata(t("cli.on_or_off", value=args.value))
         progress.save_setting(history.COMMIT_SETTING, args.value == "on")
-    on = bool(progress.settings().get(history.COMMIT_SETTING))
-    out.print(f"commit-on-pass: {'on' if on else 'off'} (after a kata passes, commit it and the progress record "
-              "with a conventional message)")  # fmt: skip
+    if args.setting in (None, "commit-on-pass"):
+        on = bool(progress.settings().get(history.COMMIT_SETTING))
+        out.print(t("cli.config_commit", value="on" if on else "off"))
+    if args.setting in (None, "lang"):
+        lang = i18n.code(i18n.saved()) if i18n.saved() else ""
+        with i18n.using(lang if lang in i18n.languages() else i18n.language()):
+            out.print(t("cli.config_lang", value=lang or "-"))
+    return OK
+
+
+def cmd_language(args) -> int:
+    """The language of the messages, hints and kata files: `katas language ja` switches the learner's katas
+    (their explanation and TODO lines, in place; their code stays) and saves it as the setting."""
+    out = render.console()
+    if args.lang is None:
+        now = i18n.language()
+        known = ", ".join(f"{code} ({i18n.NAMES.get(code, code)})" for code in i18n.languages())
+        out.print(t("cli.language_now", name=i18n.NAMES.get(now, now), lang=now, known=known))
+        return OK
+    lang = i18n.code(args.lang)
+    if lang not in i18n.languages():
+        raise UnknownKata(t("cli.unknown_language", lang=args.lang, known=", ".join(i18n.languages())))
+    progress.save_setting(i18n.SETTING, lang)
+    with i18n.using(lang):
+        untranslated = []
+        for kata in all_katas():
+            switched = workspace.switch_language(kata, lang)
+            if switched.changed:
+                note = t("cli.language_backup", path=shown(switched.backup)) if switched.backup else ""
+                out.print(t("cli.language_rewrote", path=shown(kata.kata_path), note=note))
+            if switched.kept_explanation:
+                out.print(Text(t("cli.language_kept_explanation", path=shown(kata.kata_path)), style="yellow"))
+            if lang != "en" and kata.texts(lang).missing(kata.blanks):
+                untranslated.append(kata.number)
+        if untranslated:
+            out.print(Text(t("cli.language_untranslated", katas=", ".join(untranslated)), style="dim"))
+        out.print(Text(t("cli.language_saved", name=i18n.NAMES.get(lang, lang)), style="bold"))
+        overridden = os.environ.get(i18n.ENV)
+        if overridden and i18n.code(overridden) != lang:
+            out.print(Text(t("cli.language_overridden", env=i18n.ENV, value=overridden), style="yellow"))
     return OK
 
 
@@ -312,14 +360,15 @@ def cmd_milestone(args) -> int:
     from milestones import MILESTONES
 
     if args.name not in MILESTONES:
-        raise UnknownKata(f"no milestone '{args.name}'; the milestones are {', '.join(MILESTONES)}")
+        raise UnknownKata(t("cli.no_milestone", name=args.name, known=", ".join(MILESTONES)))
     from milestones.runner import MissingKatas, out_dir, run
 
     spec = importlib.import_module(MILESTONES[args.name][0]).SPEC
     out = render.console()
-    out.print(Text(f"Milestone {spec.name} (after kata {MILESTONES[args.name][1]}): {MILESTONES[args.name][2]}.", style="bold"))
-    out.print(Text(f"Budget: {args.steps or spec.steps} steps ({spec.minutes} on 2 CPU cores); "
-                   f"goal: {spec.says} ≥ {spec.goal:.0%}.", style="dim"))  # fmt: skip
+    _, after, shows = MILESTONES[args.name]
+    out.print(Text(t("cli.milestone_heading", name=spec.name, after=after, shows=shows), style="bold"))
+    out.print(Text(t("cli.milestone_budget", steps=args.steps or spec.steps, minutes=spec.minutes, says=spec.says,
+                     goal=f"{spec.goal:.0%}"), style="dim"))  # fmt: skip
     try:
         result = run(spec, use_reference=args.reference, device=args.device, steps=args.steps, retrain=args.retrain,
                      console=out)  # fmt: skip
@@ -327,8 +376,8 @@ def cmd_milestone(args) -> int:
         out.print(Text(str(e), style="red"))
         return NOT_PASSING
     for png in result.pngs:
-        out.print(f"wrote {shown(png)}")
-    out.print(f"wrote {shown(out_dir(spec.name) / 'result.json')}")
+        out.print(t("cli.wrote", path=shown(png)))
+    out.print(t("cli.wrote", path=shown(out_dir(spec.name) / "result.json")))
     out.print(result.line())
     return OK if result.passed else NOT_PASSING
 
@@ -345,9 +394,8 @@ def cmd_generate(args) -> int:
     prompt = " ".join(args.prompt).strip()
     unknown = [w for w in prompt.lower().split() if w not in VOCABULARY]
     if not prompt or unknown:
-        said = f"{unknown[0]!r} is not a word the shapes world has" if unknown else "say what to draw"
-        out.print(Text(f"{said}. The words it knows: {' '.join(VOCABULARY)}.\n"
-                       'For example: katas generate "a red circle above a blue square"', style="red"))  # fmt: skip
+        said = t("cli.generate_unknown_word", word=repr(unknown[0])) if unknown else t("cli.generate_say_what")
+        out.print(Text(t("cli.generate_words", said=said, words=" ".join(VOCABULARY)), style="red"))
         return BAD_REQUEST
     try:
         parse_caption(prompt)
@@ -359,8 +407,7 @@ def cmd_generate(args) -> int:
     spec = module.SPEC
     checkpoint = out_dir(name) / "checkpoint.pt"
     if args.retrain or not checkpoint.exists():
-        out.print(Text(f"Training the model of milestone {name} first ({spec.steps} steps, {spec.minutes} on 2 CPU "
-                       "cores); the checkpoint is kept, so the next prompt draws at once.", style="dim"))  # fmt: skip
+        out.print(Text(t("cli.generate_training", name=name, steps=spec.steps, minutes=spec.minutes), style="dim"))
     try:
         model = trained(spec, use_reference=args.reference, device=args.device, retrain=args.retrain, console=out)
     except MissingKatas as e:
@@ -372,9 +419,11 @@ def cmd_generate(args) -> int:
     from shapes.grid import save_grid
 
     save_grid(images, [prompt] * args.n if args.n <= 8 else None, path)
-    out.print(f"{args.n} image{'s' if args.n > 1 else ''} of {prompt!r} by the model of milestone {name} "
-              f"({'checkpoint reused' if model.reused else f'trained {model.steps} steps'}, DDIM {args.steps} steps, "
-              f"guidance {'as the milestone' if args.guidance is None else f'{args.guidance:g}'}, seed {args.seed}):")  # fmt: skip
+    how = t("cli.generate_reused") if model.reused else t("cli.generate_trained", steps=model.steps)
+    guidance = t("cli.generate_as_milestone") if args.guidance is None else f"{args.guidance:g}"
+    key = "cli.generate_drew" if args.n > 1 else "cli.generate_drew_one"
+    out.print(t(key, n=args.n, prompt=repr(prompt), name=name, how=how, steps=args.steps, guidance=guidance,
+                seed=args.seed))  # fmt: skip
     out.print(shown(path))
     return OK
 
@@ -414,23 +463,28 @@ def cmd_sync(args) -> int:
 
 
 def sync_notebooks(katas) -> int:
-    """notebooks/kNN_*.ipynb from the katas (`katas sync` writes them after the katas)."""
+    """notebooks/kNN_*.ipynb from the katas, and notebooks/LANG/ in each other language (`katas sync`
+    writes them after the katas), with the table of them in README.md (README.LANG.md)."""
     from checker import notebooks
 
     out = render.console()
-    try:
-        written = notebooks.write_notebooks(katas)
-    except notebooks.NotebookToolsMissing as e:
-        out.print(Text(f"notebooks/ not written: {e}", style="red"))
-        return BAD_REQUEST
-    for kata, saved in written:
-        note = f" (the old one had your work: kept as {shown(saved)})" if saved else ""
-        out.print(f"wrote {shown(notebooks.notebook_path(kata))}{note}")
-    for path in notebooks.stale_notebook_files():
-        out.print(f"note: {path.name} has no kata any more; remove it if it is obsolete")
-    if notebooks.write_readme_table():
-        out.print("wrote the table of notebooks in README.md")
-    out.print("notebooks/ and README.md's table of them are up to date with katas/.")
+    for lang in i18n.languages():
+        try:
+            written = notebooks.write_notebooks(katas, lang)
+        except notebooks.NotebookToolsMissing as e:
+            out.print(Text(f"notebooks/ not written: {e}", style="red"))
+            return BAD_REQUEST
+        for kata, saved in written:
+            note = f" (the old one had your work: kept as {shown(saved)})" if saved else ""
+            out.print(f"wrote {shown(notebooks.notebook_path(kata, lang))}{note}")
+        for path in notebooks.stale_notebook_files(lang=lang):
+            out.print(f"note: {shown(path)} has no kata any more; remove it if it is obsolete")
+        readme = notebooks.readme_path(lang)
+        if not readme.exists():
+            out.print(Text(f"{readme.name} is missing: no table of the {lang} notebooks written", style="red"))
+        elif notebooks.write_readme_table(lang):
+            out.print(f"wrote the table of notebooks in {readme.name}")
+    out.print("notebooks/ and the READMEs' tables of them are up to date with katas/.")
     return OK
 
 
@@ -449,97 +503,122 @@ def rebuild_untrusted_record(regrade: bool = True) -> None:
     if not why:
         return
     saved = progress.set_aside()
-    render.console().print(Text(f"{shown(progress.PROGRESS_PATH)} cannot be trusted: {why}. Kept as {shown(saved)}; "
-                                "rebuilding it by grading your katas again.", style="yellow"))  # fmt: skip
+    said = t("cli.untrusted_record", path=shown(progress.PROGRESS_PATH), why=why, saved=shown(saved))
+    render.console().print(Text(said, style="yellow"))
     if regrade:
         kata_states()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="katas", description="Grade your katas, track progress, get hints.")
+    lang = argparse.ArgumentParser(add_help=False)  # --lang, before the command or after it
+    lang.add_argument("--lang", default=argparse.SUPPRESS, metavar="LANG", help=t("help.lang"))
+    parser = argparse.ArgumentParser(prog="katas", description=t("help.katas"), parents=[lang])
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("status", help="the progress dashboard (the default)").set_defaults(run=cmd_status)
-    p = sub.add_parser("check", help="grade one kata: `katas check 03`, or one blank: `katas check 03.2`")
+
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[lang], **kwargs)
+
+    command("status", help=t("help.status")).set_defaults(run=cmd_status)
+    p = command("check", help=t("help.check"))
     p.add_argument("kata")
-    p.add_argument("blanks", nargs="*", help="only these blanks")
-    p.add_argument("--impl", default="katas", help="'katas' (yours), 'reference', or a folder")
-    p.add_argument("--commit", action="store_true", help="after a pass, commit the kata and the progress record")
+    p.add_argument("blanks", nargs="*", help=t("help.check_blanks"))
+    p.add_argument("--impl", default="katas", help=t("help.check_impl"))
+    p.add_argument("--commit", action="store_true", help=t("help.commit"))
     p.set_defaults(run=cmd_check)
-    p = sub.add_parser("hint", help="the next hint for a blank: `katas hint 03.2`")
+    p = command("hint", help=t("help.hint"))
     p.add_argument("blank")
-    p.add_argument("--tier", type=int, help="show hints up to this tier")
+    p.add_argument("--tier", type=int, help=t("help.hint_tier"))
     p.set_defaults(run=cmd_hint)
-    p = sub.add_parser("watch", help="grade a kata again on every save")
+    p = command("watch", help=t("help.watch"))
     p.add_argument("kata")
-    p.add_argument("--commit", action="store_true", help="after a pass, commit the kata and the progress record")
+    p.add_argument("--commit", action="store_true", help=t("help.commit"))
     p.set_defaults(run=cmd_watch)
-    p = sub.add_parser("reset", help="a fresh copy of a kata (yours is backed up in .katas/backups/)")
+    p = command("reset", help=t("help.reset"))
     p.add_argument("kata")
     p.set_defaults(run=cmd_reset)
-    p = sub.add_parser("restore", help="put back a kata from its backups: `katas restore 03` (the latest)")
+    p = command("restore", help=t("help.restore"))
     p.add_argument("kata")
-    p.add_argument("backup", nargs="?", help="the backup's name or path (default: the latest)")
-    p.add_argument("--list", action="store_true", help="list the kata's backups, newest first")
+    p.add_argument("backup", nargs="?", help=t("help.restore_backup"))
+    p.add_argument("--list", action="store_true", help=t("help.restore_list"))
     p.set_defaults(run=cmd_restore)
-    p = sub.add_parser("solution", help="where your code differs from the reference, once yours passes")
+    p = command("solution", help=t("help.solution"))
     p.add_argument("kata")
-    p.add_argument("--anyway", action="store_true", help="show it before yours passes (teachers)")
+    p.add_argument("--anyway", action="store_true", help=t("help.solution_anyway"))
     p.set_defaults(run=cmd_solution)
-    sub.add_parser("restore-tests", help="undo edits to the tests (your copies are backed up)").set_defaults(
-        run=cmd_restore_tests
-    )
-    p = sub.add_parser("grade", help="grade every kata you started (CI on your fork); teachers: --against")
-    p.add_argument("forks", nargs="*", metavar="FORK", help="with --against: grade these forks (local clones)")
-    p.add_argument("--out", metavar="DIR", help="where results.json and summary.md go (default: out/grade)")
-    p.add_argument("--against", metavar="UPSTREAM", help="teachers: grade only the kata files, with the tests and "
-                   "checker of UPSTREAM (a clean checkout's folder, or what `git clone` takes)")  # fmt: skip
+    command("restore-tests", help=t("help.restore_tests")).set_defaults(run=cmd_restore_tests)
+    p = command("grade", help=t("help.grade"))
+    p.add_argument("forks", nargs="*", metavar="FORK", help=t("help.grade_forks"))
+    p.add_argument("--out", metavar="DIR", help=t("help.grade_out"))
+    p.add_argument("--against", metavar="UPSTREAM", help=t("help.grade_against"))
     p.set_defaults(run=cmd_grade)
-    sub.add_parser("history", help="when each kata first passed, read from git").set_defaults(run=cmd_history)
-    p = sub.add_parser("config", help="settings: `katas config commit-on-pass on` commits each pass")
-    p.add_argument("setting", nargs="?", choices=["commit-on-pass"], help="the setting to change")
-    p.add_argument("value", nargs="?", choices=["on", "off"])
+    command("history", help=t("help.history")).set_defaults(run=cmd_history)
+    p = command("config", help=t("help.config"))
+    p.add_argument("setting", nargs="?", choices=["commit-on-pass", "lang"], help=t("help.config_setting"))
+    p.add_argument("value", nargs="?", help=t("help.config_value"))
     p.set_defaults(run=cmd_config)
-    p = sub.add_parser("milestone", help="train your own katas end to end: `katas milestone vit`")
-    p.add_argument("name", help="vit, caption, clip, ddpm, text2image or latent")
-    p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
-    p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
-    p.add_argument("--steps", type=int, help="the training budget (default: the milestone's own)")
-    p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
+    p = command("language", help=t("help.language"))
+    p.add_argument("lang", nargs="?", metavar="LANG", help=t("help.language_lang"))
+    p.set_defaults(run=cmd_language)
+    p = command("milestone", help=t("help.milestone"))
+    p.add_argument("name", help=t("help.milestone_name"))
+    p.add_argument("--reference", action="store_true", help=t("help.reference"))
+    p.add_argument("--device", default="auto", help=t("help.device"))
+    p.add_argument("--steps", type=int, help=t("help.milestone_steps"))
+    p.add_argument("--retrain", action="store_true", help=t("help.retrain"))
     p.set_defaults(run=cmd_milestone)
-    p = sub.add_parser("generate", help='draw a prompt with your model: `katas generate "a red circle above a blue square"`')
-    p.add_argument("prompt", nargs="*", help="what to draw, in the shapes world's words")
-    p.add_argument("-n", type=int, default=8, help="how many images (default 8)")
-    p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
-    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the milestone's, 4 or 1.25)")
-    p.add_argument("--seed", type=int, default=0, help="the same seed draws the same images (default 0)")
-    p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
-    p.add_argument("--latent", action="store_true", help="use the latent model (milestone latent, after kata 21)")
-    p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
-    p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
+    p = command("generate", help=t("help.generate"))
+    p.add_argument("prompt", nargs="*", help=t("help.generate_prompt"))
+    p.add_argument("-n", type=int, default=8, help=t("help.generate_n"))
+    p.add_argument("--steps", type=int, default=50, help=t("help.generate_steps"))
+    p.add_argument("--guidance", type=float, help=t("help.generate_guidance"))
+    p.add_argument("--seed", type=int, default=0, help=t("help.generate_seed"))
+    p.add_argument("--device", default="auto", help=t("help.device"))
+    p.add_argument("--latent", action="store_true", help=t("help.generate_latent"))
+    p.add_argument("--reference", action="store_true", help=t("help.reference"))
+    p.add_argument("--retrain", action="store_true", help=t("help.retrain"))
     p.set_defaults(run=cmd_generate)
-    sub.add_parser("tensor-map", help="maintainers: the README's Tensor Map and docs/tensor_map.png, recorded from the "
-                   "reference pipeline").set_defaults(run=cmd_tensor_map)  # fmt: skip
-    sub.add_parser("demo", help="maintainers: the README's demo grid, docs/demo.png, drawn by the reference "
-                   "text-to-image model").set_defaults(run=cmd_demo)  # fmt: skip
-    p = sub.add_parser("sync", help="maintainers: rewrite katas/, the tests manifest and notebooks/ from reference/ and tests/")
-    p.add_argument("katas", nargs="*", help="only these katas (default: all)")
+    command("tensor-map", help=t("help.tensor_map")).set_defaults(run=cmd_tensor_map)
+    command("demo", help=t("help.demo")).set_defaults(run=cmd_demo)
+    p = command("sync", help=t("help.sync"))
+    p.add_argument("katas", nargs="*", help=t("help.only_these_katas"))
     p.set_defaults(run=cmd_sync)
-    p = sub.add_parser("selfcheck", help="maintainers: check the authoring (katas, tests, mutants)")
-    p.add_argument("katas", nargs="*", help="only these katas (default: all)")
-    p.add_argument("--no-mutants", action="store_true", help="skip the mutant runs")
-    p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks (their sync is checked)")
+    p = command("selfcheck", help=t("help.selfcheck"))
+    p.add_argument("katas", nargs="*", help=t("help.only_these_katas"))
+    p.add_argument("--no-mutants", action="store_true", help=t("help.no_mutants"))
+    p.add_argument("--no-notebooks", action="store_true", help=t("help.no_notebooks"))
     p.set_defaults(run=cmd_selfcheck)
     return parser
 
 
+def asked_language(argv: list[str]) -> str | None:
+    """The language `--lang LANG` (or `--lang=LANG`) asks for, wherever it stands in the command line:
+    the parser's own help is said in it, so it is known before the parser is built."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang, note = i18n.resolve(asked_language(argv))
+    with i18n.using(lang):
+        if note:
+            render.console().print(Text(note, style="yellow"))
+        return _run(build_parser().parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     run = getattr(args, "run", cmd_status)
     if catalog.ROOT != catalog.INSTALLED_ROOT:
-        render.console().print(Text(f"Kata repository: {catalog.ROOT} (the one you are in; the `katas` command "
-                                    f"was installed from {catalog.INSTALLED_ROOT})", style="dim"))  # fmt: skip
+        said = t("cli.repository", root=catalog.ROOT, installed=catalog.INSTALLED_ROOT)
+        render.console().print(Text(said, style="dim"))
     try:
-        if run not in (cmd_sync, cmd_selfcheck, cmd_config):
+        if run not in (cmd_sync, cmd_selfcheck, cmd_config, cmd_language):
             rebuild_untrusted_record(regrade=run is not cmd_grade)  # grade re-grades every started kata anyway
         return run(args)
     except UnknownKata as e:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.blanks import blank_near_line, normalize, unfilled_blanks
-from checker import catalog, shortcuts
+from checker import catalog, i18n, shortcuts
 from checker.catalog import REFERENCE_DIR, ROOT, TESTS_DIR, Kata, shown
+from checker.i18n import t
 from checker.manifest import edited_test_files
 from checker.worker import WarmGrader
 
@@ -32,12 +33,20 @@ RUN_TIMEOUT_S = 300  # the whole run, in case something slips past pytest-timeou
 PASS, TODO, NEEDS, FAIL, SHORTCUT, TIMEOUT, NOT_RUN = "pass", "todo", "needs", "fail", "shortcut", "timeout", "not run"
 # Kata states
 NOT_STARTED, IN_PROGRESS, FAILING, PASSING, BROKEN = "not started", "in progress", "failing", "passing", "broken"
+NOT_GRADED_YET = "not graded yet"  # said of a started kata the record has no grade of (never stored)
+STATE_KEYS = {NOT_STARTED: "not_started", IN_PROGRESS: "in_progress", FAILING: "failing", PASSING: "passing",
+              BROKEN: "broken", NOT_GRADED_YET: "not_graded_yet"}  # fmt: skip
+
+
+def state_word(state: str) -> str:
+    """A kata's state (these words, as progress.json keeps them) in the language now."""
+    return t(f"state.{STATE_KEYS[state]}") if state in STATE_KEYS else state
 
 
 @dataclass
 class BlankResult:
     id: str
-    statement: str
+    statement: str  # in the language of the grade (checker/i18n.py)
     verdict: str
     tests_run: int = 0
     tests_passed: int = 0
@@ -74,12 +83,7 @@ def check_environment() -> None:
     missing = [m for m in ("torch", "pytest", "pytest_timeout") if importlib.util.find_spec(m) is None]
     if missing:
         names = ", ".join(m.replace("_", "-") for m in missing)
-        raise EnvironmentProblem(
-            f"{names} not installed for {sys.executable}.\n"
-            "Install the project into this Python, from the repository folder:\n"
-            "    python -m pip install -e .\n"
-            "(No GPU? PyTorch's site lists a smaller CPU-only build: install that torch first.)"
-        )
+        raise EnvironmentProblem(t("grading.not_installed", names=names, python=sys.executable))
 
 
 def _path_of(impl: str, kata: Kata) -> Path:
@@ -103,18 +107,19 @@ def static_problem(kata: Kata, impl: str = "katas") -> str:
     """What is wrong with the kata file before running anything: missing, or a syntax error."""
     path = _path_of(impl, kata)
     if not path.exists():
-        return f"{shown(path)} is missing. `katas reset {kata.number}` brings back a fresh copy."
+        return t("grading.kata_missing", path=shown(path), number=kata.number)
     if not kata.test_path.exists():
-        return f"{shown(kata.test_path)} is missing. `katas restore-tests` brings it back."
+        return t("grading.tests_missing", path=shown(kata.test_path))
     source = path.read_text(encoding="utf-8")
     try:
         compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as e:
         near = blank_near_line(source, e.lineno or 0)
-        where = f" (in blank {near})" if near else ""
+        where = t("grading.in_blank", blank=near) if near else ""
         caret = " " * max((e.offset or 1) - 1, 0) + "^"
         text = (e.text or "").rstrip("\n")
-        return f"{shown(path)} line {e.lineno}{where}: SyntaxError: {e.msg}\n    {text}\n    {caret}"
+        return t("grading.syntax_error", path=shown(path), line=e.lineno, where=where, msg=e.msg, text=text,
+                 caret=caret)  # fmt: skip
     return ""
 
 
@@ -160,12 +165,9 @@ def grade(
         if not problem and impl == "katas":
             edited = edited_test_files(kata)
             if edited:
-                problem = (
-                    f"{', '.join(edited)} differ from the shipped version, so this grade would not count.\n"
-                    "Restore them with `katas restore-tests` (your edited copies are backed up)."
-                )
+                problem = t("grading.tests_edited", files=", ".join(edited))
         if problem:
-            blanks = [BlankResult(b.id, b.statement, NOT_RUN) for b in kata.blanks]
+            blanks = [BlankResult(b.id, kata.statement(b.id), NOT_RUN) for b in kata.blanks]
             results[kata.number] = KataResult(kata, BROKEN, blanks, problem)
         else:
             to_run.append(kata)
@@ -197,8 +199,10 @@ def refuse_shortcuts(result: KataResult) -> None:
 def grading_env(tmp: str) -> dict[str, str]:
     """The environment of a grading run: only the plugins grading needs (others a learner has
     installed, hypothesis's slow to import or pytest-randomly's reordering, stay out of the way),
-    nothing written into the repository."""
+    nothing written into the repository; the language of the messages (tests/support.py's) is the
+    checker's own."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    env[i18n.ENV] = i18n.language()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env["KATAS_ROOT"] = str(ROOT)
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / "hypothesis")
@@ -240,10 +244,10 @@ def _run_pytest(katas: list[Kata], impl: str, only_blanks, timeout: int) -> tupl
         events = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
     crash = ""
     if code is None:
-        crash = f"the tests ran past {RUN_TIMEOUT_S} s and were stopped"
+        crash = t("grading.ran_past", seconds=RUN_TIMEOUT_S)
     elif code not in (0, 1):
         tail = [line for line in output.strip().split("\n") if line.strip()][-8:]
-        crash = f"the test run stopped with exit code {code}:\n" + "\n".join(tail)
+        crash = t("grading.stopped_with", code=code) + "\n" + "\n".join(tail)
     return events, crash
 
 
@@ -257,7 +261,8 @@ def _verdicts(kata: Kata, events: list[dict], crash: str) -> KataResult:
     blanks = []
     for blank in kata.blanks:
         runs = [e for e in finished.values() if e["blank"] == blank.id]
-        result = BlankResult(blank.id, blank.statement, NOT_RUN, len(runs), sum(e["outcome"] == "passed" for e in runs))
+        passed = sum(e["outcome"] == "passed" for e in runs)
+        result = BlankResult(blank.id, kata.statement(blank.id), NOT_RUN, len(runs), passed)
         stopped = [e for e in runs if e.get("error", {}).get("stopped")]  # where an earlier test timed out
         failures = [e for e in runs if e["outcome"] == "failed" and e not in stopped]
         result.diagnosis = next((e["error"]["diagnosis"] for e in failures if e["error"].get("diagnosis")), [])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from checker import progress
 from checker.grading import PASSING
+from checker.i18n import t
 
 COMMIT_SETTING = "commit_on_pass"
 
@@ -39,11 +40,11 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 def repository() -> Path:
     """The git work tree holding the record, or NoHistory saying why there is none."""
     if shutil.which("git") is None:
-        raise NoHistory("git is not installed (or not on PATH)")
+        raise NoHistory(t("history.no_git"))
     folder = progress.PROGRESS_PATH.parent.parent
     top = _git(["rev-parse", "--show-toplevel"], folder)
     if top.returncode != 0:
-        raise NoHistory(f"{folder} is not in a git repository")
+        raise NoHistory(t("history.not_a_repository", folder=folder))
     return Path(top.stdout.strip())
 
 
@@ -55,12 +56,13 @@ def first_passes() -> list[FirstPass]:
     """Each kata's first pass in the committed record, oldest commit first."""
     top = repository()
     record = _relative(progress.PROGRESS_PATH, top)
-    never = f"{record} was never committed: commit it (or grade with --commit) and history starts"
+    never = t("history.never_committed", record=record)
     if _git(["rev-parse", "--verify", "--quiet", "HEAD"], top).returncode != 0:
         raise NoHistory(never)  # a repository without a commit yet
     log = _git(["log", "--reverse", "--format=%H %cI", "--", record], top)
     if log.returncode != 0:
-        raise NoHistory(f"git log failed: {log.stderr.strip().splitlines()[0] if log.stderr.strip() else 'no output'}")
+        raise NoHistory(t("history.git_failed", command="git log",
+                          why=log.stderr.strip().splitlines()[0] if log.stderr.strip() else t("history.no_output")))
     commits = [line.split(" ", 1) for line in log.stdout.splitlines() if line.strip()]
     if not commits:
         raise NoHistory(never)
@@ -82,22 +84,23 @@ def commit_pass(kata, result) -> str:
     try:
         top = repository()
     except NoHistory as e:
-        return f"not committed: {e}"
+        return t("history.not_committed", why=e)
     paths = [p for p in (kata.kata_path, progress.PROGRESS_PATH, progress.RECORD_PATH, progress.HINTS_PATH)
              if p.exists()]  # fmt: skip
     relative = [_relative(p, top) for p in paths]
     message = f"feat(kata-{kata.number}): pass {kata.title} ({result.passed}/{len(result.blanks)} blanks)"
     added = _git(["add", "--", *relative], top)
     if added.returncode != 0:
-        return f"not committed: git add failed: {added.stderr.strip()}"
+        return t("history.not_committed", why=t("history.git_failed", command="git add", why=added.stderr.strip()))
     if not _git(["diff", "--cached", "--quiet", "--", *relative], top).returncode:
-        return "nothing new to commit"
+        return t("history.nothing_new")
     done = _git(["commit", "--quiet", "-m", message, "--", *relative], top)
     if done.returncode != 0:
         why = (done.stderr or done.stdout).strip().splitlines()
-        return f"not committed: git commit failed: {why[0] if why else 'no output'}"
+        return t("history.not_committed", why=t("history.git_failed", command="git commit",
+                                                 why=why[0] if why else t("history.no_output")))
     sha = _git(["rev-parse", "--short", "HEAD"], top).stdout.strip()
-    return f"committed {sha}: {message}"
+    return t("history.committed", sha=sha, message=message)
 
 
 def commit_on_pass(asked: bool) -> bool:

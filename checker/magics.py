@@ -25,6 +25,7 @@ from checker import cli, render, workspace
 from checker.blanks import normalize
 from checker.catalog import REFERENCE_DIR, ROOT, Kata, UnknownKata, find_kata, shown
 from checker.cells import split
+from checker.i18n import t
 
 CELL_RE = re.compile(r"^\s*(?P<kata>\S+)\s+(?P<position>\d+)/(?P<total>\d+)\s*$")
 
@@ -54,7 +55,7 @@ def cell_place(line: str) -> tuple[str, int, int]:
     """(kata number, position, total) from a `%%kata NN i/n` line."""
     m = CELL_RE.match(line)
     if not m or not 1 <= int(m["position"]) <= int(m["total"]):
-        raise NotebookProblem(f"`%%kata {line.strip()}`: expected `%%kata NN i/n` (kata NN, its code cell i of n).")
+        raise NotebookProblem(t("magics.bad_cell_line", line=line.strip()))
     return find_kata(m["kata"]).number, int(m["position"]), int(m["total"])
 
 
@@ -70,19 +71,15 @@ def assembled(kata: Kata) -> str:
     layout = split(workspace.pristine(kata))
     mine = kept.get(kata.number, {})
     if not mine:
-        raise NotebookProblem(f"No code cell of kata {kata.number} has run in this notebook yet: run every cell "
-                              "from the top (Run all), then check again.")  # fmt: skip
+        raise NotebookProblem(t("magics.nothing_ran", number=kata.number))
     total = len(layout.cells)
     if totals[kata.number] != total:
-        raise NotebookProblem(f"This notebook's cells say kata {kata.number} has {totals[kata.number]} code cells, "
-                              f"but it has {total}: the notebook is from another version of the kata. Take a fresh "
-                              f"one (notebooks/{kata.module}.ipynb) and copy your code into it.")  # fmt: skip
+        raise NotebookProblem(t("magics.other_version", number=kata.number, said=totals[kata.number], total=total,
+                                module=kata.module))  # fmt: skip
     missing = [str(p) for p in range(1, total + 1) if p not in mine]
     if missing:
-        raise NotebookProblem(f"Code cell{'s' if len(missing) > 1 else ''} {', '.join(missing)} of {total} of kata "
-                              f"{kata.number} ha{'ve' if len(missing) > 1 else 's'} not run since this notebook "
-                              "started: run every cell from the top (Run all), then check again. (A cell deleted by "
-                              f"mistake is in a fresh copy of the notebook, notebooks/{kata.module}.ipynb.)")  # fmt: skip
+        key = "magics.cells_not_run" if len(missing) > 1 else "magics.cell_not_run"
+        raise NotebookProblem(t(key, cells=", ".join(missing), total=total, number=kata.number, module=kata.module))
     return layout.assemble([mine[p] for p in range(1, total + 1)])
 
 
@@ -107,8 +104,7 @@ def run_kata_command(line: str) -> None:
     except SystemExit:  # argparse said what is wrong already
         return
     if parsed.command == "watch":
-        out.print(Text("`watch` is for a terminal: in a notebook, run the check cell again after a change.",
-                       style="yellow"))  # fmt: skip
+        out.print(Text(t("magics.no_watch"), style="yellow"))
         return
     if parsed.command == "check" and parsed.impl == "katas":
         try:
@@ -118,8 +114,8 @@ def run_kata_command(line: str) -> None:
             out.print(Text(str(e), style="red"))
             return
         if saved:
-            out.print(Text(f"{shown(kata.kata_path)} held other work of yours: kept as {shown(saved)} "
-                           f"(`%katas restore {kata.number}` puts it back).", style="yellow"))  # fmt: skip
+            said = t("magics.held_other_work", path=shown(kata.kata_path), saved=shown(saved), number=kata.number)
+            out.print(Text(said, style="yellow"))
     cli.main(args)
 
 
@@ -133,7 +129,7 @@ def load_ipython_extension(ipython) -> None:
         try:
             keep(*cell_place(line), cell)
         except (NotebookProblem, UnknownKata) as e:
-            render.console().print(Text(f"{e} The cell ran, but the check will not see it.", style="red"))
+            render.console().print(Text(t("magics.cell_not_kept", problem=e), style="red"))
         if not ipython.run_cell(cell).success:
             raise CellFailed()
 
@@ -142,4 +138,4 @@ def load_ipython_extension(ipython) -> None:
     # the commands the reports suggest ("Stuck? ..."), as they are typed here
     render.kata_command = lambda kata: f"%katas check {kata.number}"
     render.hint_command = lambda blank_id: f"%katas hint {blank_id}"
-    render.console().print(Text(f"Katas in {ROOT}. Run the code cells, then the check cell at the end.", style="dim"))
+    render.console().print(Text(t("magics.loaded", root=ROOT), style="dim"))

@@ -26,19 +26,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker import progress
-from checker.blanks import TODO_RE, generate_kata, normalize, solved_kata
+from checker import i18n, progress
+from checker.blanks import TODO_RE, normalize, solved_kata
 from checker.catalog import ROOT, Kata, all_katas
 from checker.cells import split
+from checker.i18n import t, t_in
 
-NOTEBOOKS_DIR = ROOT / "notebooks"
+NOTEBOOKS_DIR = ROOT / "notebooks"  # English; another language's beside them, in notebooks/LANG/
 REPOSITORY = "text2image-katas/text2image-katas"  # upstream, on GitHub
-COLAB_URL = "https://colab.research.google.com/github/" + REPOSITORY + "/blob/main/notebooks/{name}"
+COLAB_URL = "https://colab.research.google.com/github/" + REPOSITORY + "/blob/main/{path}"
 NEEDS = "jupytext, nbformat, nbclient and ipykernel (python -m pip install -e \".[notebooks]\")"
 
-SETUP = f'''\
-# Setup: run this cell first. Inside a copy of the katas (Jupyter on your computer) it uses that
-# copy; elsewhere (Colab) it fetches the katas and installs them, keeping the PyTorch installed.
+SETUP = """\
+{comment}
 import importlib.util, os, subprocess, sys
 from pathlib import Path
 
@@ -49,45 +49,17 @@ here = Path.cwd().resolve()
 root = next((f for f in (here, *here.parents, here / "text2image-katas") if is_kata_repository(f)), None)
 if root is None:
     root = here / "text2image-katas"
-    print(f"Fetching the katas into {{root}} and installing them (a minute or so)...")
-    url = "https://github.com/{REPOSITORY}"
+    print(f"{fetching}")
+    url = "https://github.com/{repository}"
     subprocess.run(["git", "clone", "--quiet", "--depth", "1", url, str(root)], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", str(root)], check=True)
     importlib.invalidate_caches()  # this running Python sees what pip just installed
 if not all(importlib.util.find_spec(name) for name in ("rich", "pytest_timeout")):
-    raise SystemExit(f"The katas are not installed for this notebook's Python: run "
-                     f"`{{sys.executable}} -m pip install -e {{root}}` (or start Jupyter from the Python "
-                     "you installed them in), then restart the kernel.")
+    raise SystemExit({missing})
 os.chdir(root)
 os.environ["KATAS_ROOT"] = str(root)
-sys.path.insert(0, str(root))
-%load_ext checker.magics'''
-
-HOW_TO = """\
-## Working in this notebook
-1. Run the setup cell below first. In Colab it fetches the katas and installs them (a minute or
-   so; Colab's own PyTorch is kept, with or without a GPU); on your computer, open this notebook
-   from your copy of the katas, and it uses that copy.
-2. Each code cell of the kata starts with `%%kata {number} i/{total}`: the cell runs as usual, and
-   its code is kept for the check (code cell i of {total}). Leave that line as it is. Fill in each
-   blank: replace its `raise NotImplementedError(...)` line with your code, then run the cell.
-3. Run the check cell at the end. It writes your code cells to `katas/{module}.py` (any other
-   work of yours there is kept in `.katas/backups/` first) and grades them blank by blank, as
-   `nox -s kata-{number}` does, so your progress shows on the dashboard (`%katas` here, `nox` in a
-   terminal). Every `nox -s ...` command has its `%katas ...` here: `nox -s solution -- {number}` is
-   `%katas solution {number}`.
-
-Cells you add without the `%%kata` line are yours to experiment in: the check leaves them out.
-In Colab your work lives in this notebook: keep it with File → Save a copy in Drive."""
-
-CHECK = """\
-## Check your work
-Writes the code cells above to `katas/{module}.py` and grades them (the same report as
-`nox -s kata-{number}`). Run every cell above first (Run all, or Run before)."""
-
-HINT = """\
-## Stuck?
-A hint for a blank: run the cell again for a stronger one, or change the ID ({ids})."""
+{language}sys.path.insert(0, str(root))
+%load_ext checker.magics"""
 
 
 class NotebookToolsMissing(RuntimeError):
@@ -102,12 +74,31 @@ def _jupytext():
     return jupytext
 
 
-def notebook_path(kata: Kata) -> Path:
-    return NOTEBOOKS_DIR / f"{kata.module}.ipynb"
+def notebook_folder(lang: str = "en") -> Path:
+    return NOTEBOOKS_DIR if lang == "en" else NOTEBOOKS_DIR / lang
 
 
-def colab_url(kata: Kata) -> str:
-    return COLAB_URL.format(name=notebook_path(kata).name)
+def notebook_path(kata: Kata, lang: str = "en") -> Path:
+    return notebook_folder(lang) / f"{kata.module}.ipynb"
+
+
+def colab_url(kata: Kata, lang: str = "en") -> str:
+    return COLAB_URL.format(path=notebook_path(kata, lang).relative_to(ROOT).as_posix())
+
+
+def setup_cell(lang: str = "en") -> str:
+    """The setup cell, its comments and messages in `lang` (in another language than English it also
+    sets KATAS_LANG, so the katas speak the notebook's language)."""
+    with i18n.using(lang):
+        comment = "\n".join(f"# {line}" for line in t("notebook.setup_comment").split("\n"))
+        parts = t("notebook.setup_missing").split("\n")
+        language = f'os.environ["KATAS_LANG"] = "{lang}"  # {t("notebook.setup_language")}\n' if lang != "en" else ""
+        fetching = t("notebook.setup_fetching")
+    # the message's lines as Python strings, an f-string where it has a placeholder (and the first)
+    lines = [f'{"f" if i == 0 or "{" in part else ""}"{part}{" " if i < len(parts) - 1 else ""}"'
+             for i, part in enumerate(parts)]  # fmt: skip
+    missing = ("\n" + " " * len("    raise SystemExit(")).join(lines)
+    return SETUP.format(comment=comment, fetching=fetching, repository=REPOSITORY, missing=missing, language=language)
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -148,8 +139,8 @@ def docstring_markdown(docstring: str) -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def cell_heading(kata: Kata, code: str) -> str | None:
-    """The Markdown above a code cell: its function or class, what it does, and its blanks."""
+def cell_heading(kata: Kata, code: str, lang: str = "en") -> str | None:
+    """The Markdown above a code cell: its function or class, what it does, and its blanks (in `lang`)."""
     tree = ast.parse(code)
     defined = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     if not defined:
@@ -159,13 +150,15 @@ def cell_heading(kata: Kata, code: str) -> str | None:
     summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
     if summary:
         lines.append(escape(summary))
-    statements = {b.id: b for b in kata.blanks}
-    ids = [m["id"] for m in map(TODO_RE.match, code.split("\n")) if m and m["id"] in statements]
+    blanks = {b.id: b for b in kata.blanks}
+    ids = [m["id"] for m in map(TODO_RE.match, code.split("\n")) if m and m["id"] in blanks]
     if ids:
         lines.append("")
+    words = kata.texts(lang)
     for blank_id in ids:
-        blank = statements[blank_id]
-        lines.append(f"- **Blank {blank.id}** ({blank.budget}): {escape(blank.statement)}")
+        budget = words.budgets.get(blank_id) or blanks[blank_id].budget
+        statement = escape(kata.statement(blank_id, lang))
+        lines.append(t_in(lang, "notebook.blank_line", blank=blank_id, budget=budget, statement=statement))
     return "\n".join(lines)
 
 
@@ -179,25 +172,25 @@ class Cell:
     source: str
 
 
-def cells_of(kata: Kata, kata_text: str) -> list[Cell]:
-    """The notebook's cells for a kata file's text (the kata as shipped, or solved)."""
+def cells_of(kata: Kata, kata_text: str, lang: str = "en") -> list[Cell]:
+    """The notebook's cells for a kata file's text (the kata as shipped, or solved), its own words in `lang`."""
     layout = split(kata_text)
     total = len(layout.cells)
     fill = {"number": kata.number, "module": kata.module, "total": total}
     cells = [
         Cell("markdown", "explanation", docstring_markdown(layout.docstring)),
-        Cell("markdown", "how-to", HOW_TO.format(**fill)),
-        Cell("code", "setup", SETUP),
+        Cell("markdown", "how-to", t_in(lang, "notebook.how_to", **fill)),
+        Cell("code", "setup", setup_cell(lang)),
     ]
     for position, code in enumerate(layout.cells, start=1):
-        heading = cell_heading(kata, code)
+        heading = cell_heading(kata, code, lang)
         if heading:
             cells.append(Cell("markdown", f"about-{position}", heading))
         cells.append(Cell("code", f"code-{position}", f"%%kata {kata.number} {position}/{total}\n{code}"))
     cells += [
-        Cell("markdown", "check-title", CHECK.format(**fill)),
+        Cell("markdown", "check-title", t_in(lang, "notebook.check", **fill)),
         Cell("code", "check", f"%katas check {kata.number}"),
-        Cell("markdown", "hint-title", HINT.format(ids=", ".join(b.id for b in kata.blanks))),
+        Cell("markdown", "hint-title", t_in(lang, "notebook.hint", ids=", ".join(b.id for b in kata.blanks))),
         Cell("code", "hint", f"%katas hint {kata.blanks[0].id}"),
     ]
     return cells
@@ -224,11 +217,11 @@ def cells_digest(cells) -> str:
     return h.hexdigest()[:16]
 
 
-def notebook_text(kata: Kata, kata_text: str | None = None) -> str:
-    """The .ipynb of a kata (as shipped, or of `kata_text`): no outputs, no execution counts,
+def notebook_text(kata: Kata, kata_text: str | None = None, lang: str = "en") -> str:
+    """The .ipynb of a kata (as shipped in `lang`, or of `kata_text`): no outputs, no execution counts,
     stable cell ids and metadata, so generating it again gives the same bytes."""
     jupytext = _jupytext()
-    cells = cells_of(kata, kata_text if kata_text is not None else generate_kata(kata.reference_source))
+    cells = cells_of(kata, kata_text if kata_text is not None else kata.generated(lang), lang)
     nb = jupytext.reads(percent_text(cells), fmt="py:percent")
     if [(c.cell_type, c.source) for c in nb.cells] != [(c.kind, c.source) for c in cells]:
         raise ValueError(f"jupytext read the cells of kata {kata.number} differently from how they were written")
@@ -240,6 +233,8 @@ def notebook_text(kata: Kata, kata_text: str | None = None) -> str:
         "language_info": {"name": "python"},
         "katas": {"kata": kata.number, "cells": cells_digest((c.kind, c.source) for c in cells)},
     }
+    if lang != "en":
+        nb.metadata["katas"]["lang"] = lang
     return jupytext.writes(nb, fmt="ipynb").rstrip("\n") + "\n"
 
 
@@ -255,19 +250,21 @@ def has_notebook_work(path: Path) -> bool:
         return True
 
 
-def stale_notebooks(katas: list[Kata] | None = None) -> list[Kata]:
-    """The katas whose notebook is missing or not what their kata generates."""
-    katas = katas or all_katas()
-    return [k for k in katas if not notebook_path(k).exists()
-            or normalize(notebook_path(k).read_text(encoding="utf-8")) != notebook_text(k)]  # fmt: skip
+def stale_notebooks(katas: list[Kata] | None = None, lang: str = "en") -> list[Kata]:
+    """The katas whose notebook (in `lang`) is missing or not what their kata generates."""
+    def current(kata: Kata) -> bool:
+        path = notebook_path(kata, lang)
+        return path.exists() and normalize(path.read_text(encoding="utf-8")) == notebook_text(kata, lang=lang)
+
+    return [k for k in katas or all_katas() if not current(k)]
 
 
-def write_notebooks(katas: list[Kata] | None = None) -> list[tuple[Kata, Path | None]]:
-    """Write each kata's notebook where it is missing or out of date. A notebook someone worked
-    in is copied to .katas/backups/ first: returns (kata, backup or None) for each one written."""
+def write_notebooks(katas: list[Kata] | None = None, lang: str = "en") -> list[tuple[Kata, Path | None]]:
+    """Write each kata's notebook (in `lang`) where it is missing or out of date. A notebook someone
+    worked in is copied to .katas/backups/ first: returns (kata, backup or None) for each one written."""
     written = []
     for kata in katas or all_katas():
-        path, text = notebook_path(kata), notebook_text(kata)
+        path, text = notebook_path(kata, lang), notebook_text(kata, lang=lang)
         current = normalize(path.read_text(encoding="utf-8")) if path.exists() else None
         if current == text:
             continue
@@ -285,38 +282,47 @@ TABLE_END = "<!-- end of the kata notebooks -->"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
-def readme_table(katas: list[Kata] | None = None) -> str:
-    """The README's table of notebooks: each kata's, and its "Open in Colab" link."""
-    rows = ["| kata | title | notebook | Colab |", "|---:|---|---|---|"]
+def readme_path(lang: str = "en") -> Path:
+    """README.md; another language's README.LANG.md beside it."""
+    return README_PATH if lang == "en" else README_PATH.with_name(f"README.{lang}.md")
+
+
+def readme_table(katas: list[Kata] | None = None, lang: str = "en") -> str:
+    """The README's table of notebooks (in `lang`): each kata's, and its "Open in Colab" link."""
+    rows = [t_in(lang, "notebook.table_header"), "|---:|---|---|---|"]
     for kata in katas or all_katas():
-        name = notebook_path(kata).name
-        rows.append(f"| {kata.number} | {escape(kata.title).replace('|', '&#124;')} | [{name}](notebooks/{name}) | "
-                    f"[![Open in Colab]({COLAB_BADGE})]({colab_url(kata)}) |")  # fmt: skip
+        path = notebook_path(kata, lang)
+        title = escape(kata.title_in(lang)).replace("|", "&#124;")
+        rows.append(f"| {kata.number} | {title} | [{path.name}]({path.relative_to(ROOT).as_posix()}) | "
+                    f"[![Open in Colab]({COLAB_BADGE})]({colab_url(kata, lang)}) |")  # fmt: skip
     return "\n".join(rows)
 
 
-def readme_with_table(readme: str) -> str:
+def readme_with_table(readme: str, lang: str = "en") -> str:
     """The README with its notebook table (between the two markers) as the katas make it."""
     before, start, rest = readme.partition(TABLE_START)
     _, end, after = rest.partition(TABLE_END)
     if not start or not end:
-        raise ValueError(f"README.md has no '{TABLE_START}' ... '{TABLE_END}' markers for the notebook table")
-    return f"{before}{TABLE_START}\n{readme_table()}\n{TABLE_END}{after}"
+        name = readme_path(lang).name
+        raise ValueError(f"{name} has no '{TABLE_START}' ... '{TABLE_END}' markers for the notebook table")
+    return f"{before}{TABLE_START}\n{readme_table(lang=lang)}\n{TABLE_END}{after}"
 
 
-def write_readme_table() -> bool:
-    """Bring the README's notebook table up to date; True if it changed."""
-    readme = normalize(README_PATH.read_text(encoding="utf-8"))
-    updated = readme_with_table(readme)
+def write_readme_table(lang: str = "en") -> bool:
+    """Bring the README's notebook table (README.LANG.md's, for another language) up to date; True if it changed."""
+    path = readme_path(lang)
+    readme = normalize(path.read_text(encoding="utf-8"))
+    updated = readme_with_table(readme, lang)
     if updated != readme:
-        with open(README_PATH, "w", encoding="utf-8", newline="\n") as f:
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write(updated)
     return updated != readme
 
 
-def stale_notebook_files(katas: list[Kata] | None = None) -> list[Path]:
-    """Notebooks that no kata generates any more."""
-    return sorted(set(NOTEBOOKS_DIR.glob("k[0-9][0-9]_*.ipynb")) - {notebook_path(k) for k in katas or all_katas()})
+def stale_notebook_files(katas: list[Kata] | None = None, lang: str = "en") -> list[Path]:
+    """Notebooks (in `lang`) that no kata generates any more."""
+    wanted = {notebook_path(k, lang) for k in katas or all_katas()}
+    return sorted(set(notebook_folder(lang).glob("k[0-9][0-9]_*.ipynb")) - wanted)
 
 
 # --- running them -----------------------------------------------------------------------------
@@ -351,7 +357,7 @@ def execute_solved(kata: Kata) -> Execution:
             else:
                 shutil.copy2(ROOT / name, root / name)
         (root / "notebooks").mkdir()
-        nb = nbformat.reads(notebook_text(kata, solved_kata(kata.reference_source)), as_version=4)
+        nb = nbformat.reads(notebook_text(kata, solved_kata(kata.reference_source)), as_version=4)  # English
         env = {k: v for k, v in os.environ.items() if k != "KATAS_ROOT"}
         client = NotebookClient(nb, timeout=KERNEL_TIMEOUT_S, kernel_name="python3",
                                 resources={"metadata": {"path": str(root / "notebooks")}})  # fmt: skip

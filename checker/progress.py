@@ -26,8 +26,19 @@ from pathlib import Path
 
 from checker import catalog
 from checker.blanks import normalize
+from checker.i18n import t
 from checker.catalog import ROOT, STATE_DIR, TESTS_DIR
-from checker.grading import NOT_RUN, NOT_STARTED, PASS, PASSING, grading_hash, is_pristine, kata_state
+from checker.grading import (
+    NOT_GRADED_YET,
+    NOT_RUN,
+    NOT_STARTED,
+    PASS,
+    PASSING,
+    grading_hash,
+    is_pristine,
+    kata_state,
+    state_word,
+)
 
 PROGRESS_PATH = STATE_DIR / "progress.json"
 RECORD_PATH = ROOT / "PROGRESS.md"
@@ -84,13 +95,13 @@ def problem() -> str:
     try:
         data = _read_json(PROGRESS_PATH)
     except (OSError, ValueError) as e:
-        return f"it is not valid JSON ({e.__class__.__name__}: {str(e).splitlines()[0]})"
+        return t("progress.not_json", type=e.__class__.__name__, error=str(e).splitlines()[0])
     if not isinstance(data, dict) or not isinstance(data.get("katas"), dict):
-        return "it does not hold a kata record"
+        return t("progress.not_a_record")
     if data.get("format", 1) == 1:
         return ""  # the earlier format: read as it is, upgraded on the next write
     if data.get("digest") != _digest(data["katas"]):
-        return "its entries do not match its digest: it was edited by hand, or a merge mixed two versions"
+        return t("progress.digest")
     return ""
 
 
@@ -182,24 +193,24 @@ def stale(kata, entry: dict) -> str:
     """Why a stored grade no longer speaks for the files ("" while it does)."""
     changed = []
     if entry.get("kata_file") != kata_file_hash(kata):
-        changed.append("kata file")
+        changed.append(t("progress.kata_file"))
     if entry.get("tests") != tests_hash(kata):
-        changed.append("tests")
-    return f"{' and '.join(changed)} changed since" if changed else ""
+        changed.append(t("progress.tests"))
+    return t("progress.changed_since", what=t("cli.and").join(changed)) if changed else ""
 
 
 # --- PROGRESS.md ------------------------------------------------------------------------------
 
 
 def markdown(katas: dict) -> str:
-    """The record as a Markdown table, one row per kata."""
+    """The record as a Markdown table, one row per kata (in the language now)."""
     lines = [
-        "# Progress",
+        t("progress.md_title"),
         "",
-        "Written by the `katas` checker each time it grades (`nox`, `nox -s kata-NN`); do not edit it by hand.",
-        "A pass marked *stale* had its kata file or its tests changed since: grading the kata again settles it.",
+        t("progress.md_written_by"),
+        t("progress.md_stale"),
         "",
-        "| kata | title | blanks passed | state | first passed on |",
+        t("progress.md_header"),
         "|---:|---|---:|---|---|",
     ]
     passing = passed = total = 0
@@ -207,17 +218,17 @@ def markdown(katas: dict) -> str:
         entry = katas.get(kata.number)
         n = len(kata.blanks)
         if entry:
-            state, done = entry["state"], entry.get("passed", 0)
+            state, done = state_word(entry["state"]), entry.get("passed", 0)
             why = stale(kata, entry)
             if why:
-                state = f"{state}, *stale* ({why})"
+                state = t("progress.md_stale_state", state=state, why=why)
             passing += entry["state"] == PASSING and not why
         else:
-            state, done = (NOT_STARTED if is_pristine(kata) else "not graded yet"), 0
+            state, done = state_word(NOT_STARTED if is_pristine(kata) else NOT_GRADED_YET), 0
         first = (entry or {}).get("first_passed") or ""
-        lines.append(f"| {kata.number} | {kata.title} | {done}/{n} | {state} | {first.replace('T', ' ')} |")
+        lines.append(f"| {kata.number} | {kata.title_in()} | {done}/{n} | {state} | {first.replace('T', ' ')} |")
         passed, total = passed + done, total + n
-    lines += ["", f"{passed}/{total} blanks, {passing}/{len(catalog.all_katas())} katas passing."]
+    lines += ["", t("progress.md_totals", passed=passed, total=total, passing=passing, katas=len(catalog.all_katas()))]
     return "\n".join(lines) + "\n"
 
 

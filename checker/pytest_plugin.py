@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from checker.catalog import REFERENCE_DIR, impl_folder, shown
+from checker.i18n import t
 
 UNFILLED_MSG_RE = re.compile(r"blank (\d\d\.\d+) is not filled in yet")
 MAX_MESSAGE_LINES = 14
@@ -109,8 +110,8 @@ def pytest_runtest_call(item: pytest.Item):
     def in_kata(frame, event, arg):
         where = (frame.f_code.co_filename, frame.f_lineno)
         if event == "line" and where in looping:
-            raise StoppedAtLoop(f"not run to the end: it reaches line {where[1]} of {Path(where[0]).name}, "
-                                f"where {looping[where]} timed out")  # fmt: skip
+            said = t("plugin.stopped", line=where[1], file=Path(where[0]).name, who=looping[where])
+            raise StoppedAtLoop(t("plugin.stopped_prefix") + said)
         return in_kata
 
     sys.settrace(lambda frame, event, arg: in_kata if frame.f_code.co_filename in files else None)
@@ -130,7 +131,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             event["error"] = error = describe_exception(call.excinfo, impl_dir(item.config))
             if error.get("timeout") and "where" in error:
                 item.config._looping_lines[(error["where"]["path"], error["where"]["line"])] = (
-                    f"a test of blank {blank_of(item)}" if blank_of(item) else item.name
+                    t("plugin.a_test_of_blank", blank=blank_of(item)) if blank_of(item) else item.name
                 )
             elif report.when == "call":
                 _diagnose(item, call.excinfo.value, error)

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from checker.catalog import shown
+from checker.i18n import t
 from checker.grading import (
     BROKEN,
     FAIL,
@@ -25,6 +26,7 @@ from checker.grading import (
     TIMEOUT,
     TODO,
     KataResult,
+    state_word,
 )
 
 MARKS = {PASS: ("✔", "green"), TODO: ("·", "dim"), NEEDS: ("·", "dim"), FAIL: ("✘", "red"),
@@ -58,15 +60,15 @@ def blank_detail(blank, said_above: list[str] = ()) -> Text:
     if blank.verdict in (PASS, TODO, NOT_RUN) or blank.cached:
         return Text("")
     if blank.verdict == NEEDS:
-        return Text(f"      needs blank {error['unfilled']} first (not filled in yet)\n", style="dim")
+        return Text(f"      {t('render.needs_first', blank=error['unfilled'])}\n", style="dim")
     if blank.verdict == SHORTCUT:  # one line per finding; what the tests said does not matter
         own = [line for line in blank.shortcuts if line not in said_above]
-        return Text("".join(f"      shortcut: {line}\n" for line in own), style="red")
+        return Text("".join(f"      {t('render.shortcut', line=line)}\n" for line in own), style="red")
     if blank.verdict == TIMEOUT:
         limit = error.get("message", "").removeprefix("Timeout").split(" from")[0].strip(" ()")
-        head = f"timed out ({limit}): a test of this blank ran too long; an infinite loop?"
+        head = t("render.timed_out", limit=limit)
         if error.get("type") == "Crashed":
-            head = "the test process died while testing this blank (an infinite loop, or a crash)"
+            head = t("render.crashed")
         text = Text(f"      {head}\n", style="red")
     elif error.get("type") in ("AssertionError", "KataLoadError"):
         text = _indent(error.get("message", ""))
@@ -74,45 +76,48 @@ def blank_detail(blank, said_above: list[str] = ()) -> Text:
         text = _indent(f"{error.get('type')}: {error.get('message', '')}")
     where = error.get("where")
     if where:
-        text.append(f"      at {where['file']}:{where['line']}: {where['code']}\n", style="cyan")
+        at = t("render.at", file=where["file"], line=where["line"], code=where["code"])
+        text.append(f"      {at}\n", style="cyan")
     if blank.diagnosis:
-        names = " or ".join(f'"{why}"' for why in blank.diagnosis)
-        text.append(f"      looks like a known mistake: {names} gives exactly this\n", style="yellow")
+        names = t("render.or").join(t("render.quoted", text=why) for why in blank.diagnosis)
+        text.append(f"      {t('render.known_mistake', names=names)}\n", style="yellow")
     if blank.test:
-        text.append(f"      test: {blank.test}\n", style="dim")
+        text.append(f"      {t('render.test', test=blank.test)}\n", style="dim")
     return text
 
 
 def not_run_reason(blank) -> str:
     if blank.error.get("stopped"):  # it reached the line where an earlier test timed out
-        return "not run: " + blank.error["message"].removeprefix("not run to the end: ")
-    return "not graded in this run"
+        return t("render.not_run", why=blank.error["message"].removeprefix(t("plugin.stopped_prefix")))
+    return t("render.not_graded_in_this_run")
 
 
 def kata_report(result: KataResult, notes: list[str] = ()) -> Text:
     kata = result.kata
     out = Text()
-    out.append(f"Kata {kata.number} · {kata.title}", style="bold")
-    out.append(f"   {result.passed} of {len(result.blanks)} blanks pass   ")
-    out.append(result.state, style=STATE_STYLES[result.state])
+    out.append(t("render.kata_heading", number=kata.number, title=kata.title_in()), style="bold")
+    out.append(f"   {t('render.blanks_pass', passed=result.passed, total=len(result.blanks))}   ")
+    out.append(state_word(result.state), style=STATE_STYLES[result.state])
     out.append("\n")
     if result.problem:
         out.append(_indent(result.problem, "  ", style="red"))
     else:
         shared = kata_shortcuts(result)
         for line in shared:
-            out.append(f"  {MARKS[SHORTCUT][0]} shortcut: {line}\n", style="red")
+            out.append(f"  {MARKS[SHORTCUT][0]} {t('render.shortcut', line=line)}\n", style="red")
         for blank in result.blanks:
             mark, style = MARKS[blank.verdict]
-            refused = "see above" if blank.shortcuts and set(blank.shortcuts) <= set(shared) else "a shortcut"
-            label = {TODO: "  (not filled in yet)", NOT_RUN: f"  ({not_run_reason(blank)})",
-                     SHORTCUT: f"  (refused: {refused})"}.get(blank.verdict, "")  # fmt: skip
-            label += "  (from your last grade: nothing changed since)" if blank.cached else ""
+            shared_only = blank.shortcuts and set(blank.shortcuts) <= set(shared)
+            refused = t("render.see_above") if shared_only else t("render.a_shortcut")
+            said = {TODO: t("render.not_filled_in"), NOT_RUN: not_run_reason(blank),
+                    SHORTCUT: t("render.refused", what=refused)}.get(blank.verdict)  # fmt: skip
+            label = f"  {t('render.aside', text=said)}" if said else ""
+            label += f"  {t('render.aside', text=t('render.from_last_grade'))}" if blank.cached else ""
             out.append(f"  {mark} {blank.id}  ", style=style)
             out.append(blank.statement + label + "\n", style="dim" if blank.verdict in (TODO, NEEDS, NOT_RUN) else "")
             out.append(blank_detail(blank, shared))
     for note in notes:
-        out.append(f"  note: {note}\n", style="yellow")
+        out.append(f"  {t('render.note', note=note)}\n", style="yellow")
     out.append(next_step(result))
     return out
 
@@ -129,44 +134,42 @@ def next_step(result: KataResult) -> Text:
     kata = result.kata
     path = shown(result.path or kata.kata_path)
     if kata_shortcuts(result) and result.state != BROKEN:
-        return Text(f"Next: take what is refused above out of {path}, then `{kata_command(kata)}`.\n", style="bold")
+        return Text(t("render.next_take_out", path=path, command=kata_command(kata)) + "\n", style="bold")
     if result.state == PASSING:
-        return Text(f"Kata {kata.number} passes. `nox -s solution -- {kata.number}` compares yours with ours; "
-                    "`nox` shows what is next.\n", style="green")  # fmt: skip
+        return Text(t("render.next_passes", number=kata.number) + "\n", style="green")
     if result.state == BROKEN:
-        return Text(f"Mend what is said above, then run `{kata_command(kata)}` again.\n", style="bold")
+        return Text(t("render.next_mend", command=kata_command(kata)) + "\n", style="bold")
     blank = result.first_open_blank
     if blank is None:  # only some blanks were graded, and they all pass
-        return Text(f"Those blanks pass. `{kata_command(kata)}` grades the whole kata.\n", style="green")
+        return Text(t("render.next_those_pass", command=kata_command(kata)) + "\n", style="green")
     target = blank.error["unfilled"] if blank.verdict == NEEDS else blank.id  # the blank it waits for
-    verb = "fill in" if blank.verdict in (TODO, NEEDS) else "fix"
-    return Text(
-        f"Next: {verb} blank {target} in {path}, then `{kata_command(kata)}`. Stuck? `{hint_command(target)}`\n",
-        style="bold",
-    )
+    key = "render.next_fill_in" if blank.verdict in (TODO, NEEDS) else "render.next_fix"
+    return Text(t(key, blank=target, path=path, command=kata_command(kata), hint=hint_command(target)) + "\n",
+                style="bold")  # fmt: skip
 
 
 def dashboard(rows: list[tuple]) -> Table:
     """rows: (kata, state, passed, total, command) for each kata."""
-    table = Table(title="text2image katas: your progress", title_justify="left", expand=False)
-    table.add_column("kata", justify="right")
-    table.add_column("title")
-    table.add_column("blanks", justify="right")
-    table.add_column("state")
-    table.add_column("grade it with")
+    table = Table(title=t("render.dashboard_title"), title_justify="left", expand=False)
+    table.add_column(t("render.column_kata"), justify="right")
+    table.add_column(t("render.column_title"))
+    table.add_column(t("render.column_blanks"), justify="right")
+    table.add_column(t("render.column_state"))
+    table.add_column(t("render.column_grade_it_with"))
     for kata, state, passed, total, command in rows:
-        table.add_row(kata.number, kata.title, f"{passed}/{total}", Text(state, style=STATE_STYLES[state]), command)
+        said = Text(state_word(state), style=STATE_STYLES[state])
+        table.add_row(kata.number, kata.title_in(), f"{passed}/{total}", said, command)
     return table
 
 
 def history_table(passes: list, titles: dict[str, str]) -> Table:
     """passes: history.FirstPass of each kata that passed in a committed record."""
-    table = Table(title="When each kata first passed (from git)", title_justify="left", expand=False)
-    table.add_column("kata", justify="right")
-    table.add_column("title")
-    table.add_column("first passed on")
-    table.add_column("commit")
-    table.add_column("grading runs", justify="right")
+    table = Table(title=t("render.history_title"), title_justify="left", expand=False)
+    table.add_column(t("render.column_kata"), justify="right")
+    table.add_column(t("render.column_title"))
+    table.add_column(t("render.column_first_passed_on"))
+    table.add_column(t("render.column_commit"))
+    table.add_column(t("render.column_grading_runs"), justify="right")
     for p in passes:
         table.add_row(p.number, titles.get(p.number, ""), p.passed_on.replace("T", " ")[:19], p.commit,
                       "?" if p.runs is None else str(p.runs))  # fmt: skip
@@ -180,7 +183,7 @@ def overall(rows: list[tuple]) -> Table:
     grid = Table.grid(padding=(0, 1))
     grid.add_row(
         ProgressBar(total=max(total, 1), completed=passed, width=40),
-        Text(f"{passed}/{total} blanks   {katas_done}/{len(rows)} katas passing"),
+        Text(t("render.overall", passed=passed, total=total, done=katas_done, katas=len(rows))),
     )
     return grid
 
@@ -189,7 +192,7 @@ def code_comparison(hunks: list, mine_name: str, width: int) -> Table:
     """Where the learner's code differs from ours (workspace.compare_code's hunks), in whole lines:
     side by side (yours | ours) where both fit in `width`, else one above the other, wrapped."""
     blocks = [block for hunk in hunks for block in hunk]
-    yours = f"yours: {mine_name}"
+    yours, ours_heading = t("render.yours", name=mine_name), t("render.ours")
     widest = max(map(cell_len, [yours, *(line for block in blocks for line in block.mine + block.ours)]))
     numbers = len(str(max(block.start + len(block.mine) for block in blocks)))
     side_by_side = width >= numbers + 2 * widest + 5
@@ -199,12 +202,12 @@ def code_comparison(hunks: list, mine_name: str, width: int) -> Table:
         table.add_column(no_wrap=True)
         table.add_column(style="dim", no_wrap=True)
         table.add_column(no_wrap=True)
-        table.add_row("", Text(yours, style="bold"), "│", Text("ours", style="bold"))
+        table.add_row("", Text(yours, style="bold"), "│", Text(ours_heading, style="bold"))
     else:
         table.add_column(no_wrap=True)
         table.add_column(overflow="fold")  # a long line wraps; nothing is cut
         table.add_row("", Text("-", style="red"), Text(yours, style="bold"))
-        table.add_row("", Text("+", style="green"), Text("ours", style="bold"))
+        table.add_row("", Text("+", style="green"), Text(ours_heading, style="bold"))
     for n, hunk in enumerate(hunks):
         if n:
             table.add_row("⋮")
@@ -227,10 +230,10 @@ def code_comparison(hunks: list, mine_name: str, width: int) -> Table:
 def backup_list(kata, backups: list[tuple]) -> Table:
     """backups: (path, time made, blanks filled in) of each backup of the kata, newest first."""
     folder = shown(backups[0][0].parent) if backups else ""
-    table = Table(title=f"Backups of kata {kata.number} in {folder}/, newest first", title_justify="left", box=None)
-    table.add_column("made", no_wrap=True)
-    table.add_column("name", overflow="fold")
-    table.add_column("blanks filled", justify="right", no_wrap=True)
+    table = Table(title=t("render.backups_title", number=kata.number, folder=folder), title_justify="left", box=None)
+    table.add_column(t("render.column_made"), no_wrap=True)
+    table.add_column(t("render.column_name"), overflow="fold")
+    table.add_column(t("render.column_blanks_filled"), justify="right", no_wrap=True)
     for path, when, filled in backups:
         table.add_row(f"{when:%Y-%m-%d %H:%M:%S}" if when else "?", path.name, f"{filled}/{len(kata.blanks)}")
     return table

@@ -65,6 +65,8 @@ from checker.grading import (
     BlankResult,
     KataResult,
 )
+from checker.grading import state_word as said_state
+from checker.i18n import t
 
 RESULTS_NAME, SUMMARY_NAME = "results.json", "summary.md"
 FORKS_CSV_NAME, FORKS_MARKDOWN_NAME = "forks.csv", "forks.md"
@@ -74,13 +76,17 @@ MAX_MESSAGE_LINES = 20  # a message fits one screen
 MAX_MESSAGE_CHARS = 2000
 SUMMARY_MESSAGE_LINES = 6
 STATE_MARKS = {PASSING: "✅", IN_PROGRESS: "🟡", FAILING: "❌", BROKEN: "💥", NOT_STARTED: "⬜"}
-NOT_STARTED_MESSAGE = "kata {number} is not started: every blank is as shipped"
 
 
 def not_started(kata) -> KataResult:
     """The result of a kata nobody started (not graded: every blank as shipped)."""
-    blanks = [BlankResult(b.id, b.statement, TODO) for b in kata.blanks]
+    blanks = [BlankResult(b.id, kata.statement(b.id), TODO) for b in kata.blanks]
     return KataResult(kata, NOT_STARTED, blanks)
+
+
+def title_of(kata) -> str:
+    """The kata's title in the language now (a stand-in kata of a test may have only a `title`)."""
+    return kata.title_in() if hasattr(kata, "title_in") else kata.title
 
 
 def overall_status(results: list[KataResult], problem: str = "") -> str:
@@ -102,11 +108,11 @@ def blank_message(result: KataResult, blank: BlankResult) -> str | None:
     if blank.verdict == PASS:
         return None
     if result.state == NOT_STARTED:
-        return NOT_STARTED_MESSAGE.format(number=result.kata.number)
+        return t("report.not_started", number=result.kata.number)
     if result.problem:
-        return _clip(f"kata {result.kata.number} could not be graded: {result.problem}")
+        return _clip(t("report.could_not_grade", number=result.kata.number, problem=result.problem))
     if blank.verdict == TODO:
-        return "not filled in yet"
+        return t("render.not_filled_in")
     if blank.verdict == NOT_RUN:
         return render.not_run_reason(blank)
     return _clip(textwrap.dedent(render.blank_detail(blank).plain))  # the terminal's words, without colours
@@ -126,6 +132,7 @@ def to_mend(result: KataResult) -> BlankResult | None:
 
 
 def blank_test_name(result: KataResult, blank: BlankResult) -> str:
+    """`kata 03 blank 03.2: <statement>`: the statement in the language of the grade, the rest as it is (a key)."""
     return f"kata {result.kata.number} blank {blank.id}: {blank.statement}"
 
 
@@ -148,7 +155,7 @@ def results_json(results: list[KataResult], problem: str = "") -> dict:
         first = to_mend(result)
         katas.append({
             "number": result.kata.number,
-            "title": result.kata.title,
+            "title": title_of(result.kata),
             "state": result.state,
             "points": sum(b["points"] for b in blanks),
             "max_points": len(blanks),
@@ -188,14 +195,16 @@ def _first_lines(text: str, n: int = SUMMARY_MESSAGE_LINES) -> str:
 
 
 def state_word(state: str) -> str:
-    return f"{STATE_MARKS.get(state, '')} {state}".strip()
+    return f"{STATE_MARKS.get(state, '')} {said_state(state)}".strip()
 
 
 def totals_line(data: dict) -> str:
     katas = data["katas"]
     count = {state: sum(k["state"] == state for k in katas) for state in STATE_MARKS}
-    parts = [f"**{data['score']}/{data['max_score']} blanks**", f"{count[PASSING]}/{len(katas)} katas passing"]
-    parts += [f"{count[s]} {s}" for s in (IN_PROGRESS, FAILING, BROKEN) if count[s]]
+    parts = [t("report.totals_blanks", score=data["score"], max=data["max_score"]),
+             t("report.totals_katas", passing=count[PASSING], katas=len(katas))]  # fmt: skip
+    parts += [t("report.totals_state", n=count[s], state=said_state(s)) for s in (IN_PROGRESS, FAILING, BROKEN)
+              if count[s]]  # fmt: skip
     return " · ".join(parts)
 
 
@@ -212,23 +221,25 @@ def fork_section(fork: dict) -> list[str]:
     return [*lines, ""]
 
 
-def summary_markdown(data: dict, title: str = "text2image katas: grade") -> str:
+def summary_markdown(data: dict, title: str | None = None) -> str:
     """The job summary: a table of every kata, the totals, then each failing kata's first open blank."""
-    lines = [f"## {title}", ""]
+    lines = [f"## {title or t('report.title')}", ""]
     if data.get("fork"):
         lines += fork_section(data["fork"])
     if data["status"] == ERROR_STATUS:
-        lines += ["**The grade could not run:**", "", _code_block(_first_lines(data["message"], 12)), ""]
-    lines += ["| kata | title | blanks passed | state |", "|---:|---|---:|---|"]
+        lines += [t("report.could_not_run"), "", _code_block(_first_lines(data["message"], 12)), ""]
+    lines += [t("report.header"), "|---:|---|---:|---|"]
     for k in data["katas"]:
         lines.append(f"| {k['number']} | {_cell(k['title'])} | {k['points']}/{k['max_points']} | {state_word(k['state'])} |")
     lines += ["", totals_line(data), ""]
     wrong = [k for k in data["katas"] if k["state"] in (FAILING, BROKEN)]
     if wrong and data["status"] != ERROR_STATUS:
-        lines += ["### To mend", ""]
+        lines += [t("report.to_mend"), ""]
         for k in wrong:
-            where = f"blank {k['open_blank']}" if k["open_blank"] else "the kata"
-            lines += [f"**Kata {k['number']} · {_cell(k['title'])}** ({k['state']}), {where}:", ""]
+            where = t("report.blank", blank=k["open_blank"]) if k["open_blank"] else t("report.the_kata")
+            heading = t("report.mend_heading", number=k["number"], title=_cell(k["title"]),
+                        state=said_state(k["state"]), where=where)  # fmt: skip
+            lines += [heading, ""]
             lines += [_code_block(_first_lines(k["message"] or "")), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -8,9 +8,13 @@
 4. each kata as shipped fails, every blank saying it is not filled in, the first one named first;
 5. every blank has mutants (plausible wrong answers), and the tests catch every one;
 6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it;
-7. the committed notebooks equal the ones generated from the katas;
+7. the committed notebooks equal the ones generated from the katas, in every language
+   (notebooks/ and notebooks/LANG/, and the tables of them in README.md and README.LANG.md);
 8. each notebook, the reference solutions in its cells, runs top to bottom and its check passes
-   (skipped with `--no-notebooks`).
+   (skipped with `--no-notebooks`; the English ones: another language's have the same code);
+9. every kata has its words in every language (checker/texts.py: reference/LANG/kNN_name.toml): a
+   title, an explanation, each blank's statement and as many hints as the English, with the same
+   `code spans`, statements and hints on one line each.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from checker import mutation, shortcuts
+from checker import i18n, mutation, shortcuts
 from checker.blanks import BlankFormatError, generate_kata, normalize, solved_kata
 from checker.catalog import all_katas, shown
+from checker.texts import code_spans
 from checker.grading import NEEDS, NOT_STARTED, PASS, SHORTCUT, TODO, grade
 from checker.manifest import SHARED_TEST_FILES, current_manifest, shipped_manifest
 
@@ -158,29 +163,72 @@ def check_mutants(katas, f: Findings) -> tuple[int, int]:
     return caught, len(results)
 
 
+def check_translations(katas, f: Findings) -> None:
+    """Each kata's words in every language but English: all there, and the same code spans as the English."""
+    for lang in i18n.languages()[1:]:
+        before = f.problems
+        for kata in katas:
+            english, words = kata.texts("en"), kata.texts(lang)
+            where = f"kata {kata.number} ({shown(kata.translation_path(lang))})"
+            if words.problem:
+                f.bad(f"{where} cannot be read: {words.problem}")
+                continue
+            if not kata.translation_path(lang).exists():
+                f.bad(f"{where} is missing: no {lang} title, explanation, or statement and hints of "
+                      f"{', '.join(b.id for b in kata.blanks)}")  # fmt: skip
+                continue
+            for gap in words.missing(kata.blanks):
+                f.bad(f"{where}: no {lang} {gap}")
+            texts = [("title", english.title, words.title), ("explanation", english.explanation, words.explanation)]
+            for b in kata.blanks:
+                texts.append((f"{b.id} statement", b.statement, words.statements.get(b.id, "")))
+                pairs = zip(b.hints, words.hints.get(b.id, ()))
+                texts += [(f"{b.id} hint {i}", en, said) for i, (en, said) in enumerate(pairs, start=1)]
+            for what, en, said in texts:
+                if said and code_spans(en) != code_spans(said):
+                    only_en = sorted(set(code_spans(en)) - set(code_spans(said)))
+                    only_there = sorted(set(code_spans(said)) - set(code_spans(en)))
+                    f.bad(f"{where}: the {what}'s code spans differ from the English: English only {only_en}, "
+                          f"{lang} only {only_there}")  # fmt: skip
+                if what != "explanation" and "\n" in said:
+                    f.bad(f"{where}: the {lang} {what} is more than one line")
+            extra = sorted((set(words.statements) | set(words.hints)) - {b.id for b in kata.blanks})
+            if extra:
+                f.bad(f"{where}: blanks the reference does not have: {', '.join(extra)}")
+        if f.problems == before:
+            f.ok(f"every kata has its {lang} words: title, explanation, each blank's statement and hints "
+                 f"({len(katas)} katas)")  # fmt: skip
+
+
 def check_notebooks(katas, f: Findings, execute: bool = True) -> None:
     from checker import notebooks
 
-    try:
-        stale = notebooks.stale_notebooks(katas)
-    except notebooks.NotebookToolsMissing as e:
-        f.bad(f"the notebooks cannot be checked: {e}")
-        return
-    if stale:
-        f.bad(f"not what the katas generate: {', '.join(shown(notebooks.notebook_path(k)) for k in stale)} "
-              "(run `katas sync`)")  # fmt: skip
-    else:
-        f.ok("notebooks/ equals what the katas generate")
-    readme = normalize(notebooks.README_PATH.read_text(encoding="utf-8"))
-    try:
-        current = notebooks.readme_with_table(readme) == readme
-    except ValueError as e:
-        f.bad(str(e))
-    else:
-        if current:
-            f.ok("README.md links every kata's notebook (Open in Colab)")
+    for lang in i18n.languages():
+        try:
+            stale = notebooks.stale_notebooks(katas, lang)
+        except notebooks.NotebookToolsMissing as e:
+            f.bad(f"the notebooks cannot be checked: {e}")
+            return
+        folder = shown(notebooks.notebook_folder(lang))
+        if stale:
+            f.bad(f"not what the katas generate: {', '.join(shown(notebooks.notebook_path(k, lang)) for k in stale)} "
+                  "(run `katas sync`)")  # fmt: skip
         else:
-            f.bad("README.md's table of notebooks is out of date (run `katas sync`)")
+            f.ok(f"{folder}/ equals what the katas generate")
+        path = notebooks.readme_path(lang)
+        if not path.exists():
+            f.bad(f"{path.name} is missing: it holds the table of the notebooks in {folder}/")
+            continue
+        readme = normalize(path.read_text(encoding="utf-8"))
+        try:
+            current = notebooks.readme_with_table(readme, lang) == readme
+        except ValueError as e:
+            f.bad(str(e))
+        else:
+            if current:
+                f.ok(f"{path.name} links every kata's notebook in {folder}/ (Open in Colab)")
+            else:
+                f.bad(f"{path.name}'s table of notebooks is out of date (run `katas sync`)")
     if not execute:
         return
     started = time.perf_counter()
@@ -202,6 +250,7 @@ def run(out: Console, mutants: bool = True, only: list | None = None, notebooks:
     f = Findings(out)
     out.print(Text("Self-check", style="bold"))
     if check_structure(katas, f):
+        check_translations(katas, f)
         check_generated(katas, f)
         check_reference_passes(katas, f)
         check_no_shortcuts(katas, f)

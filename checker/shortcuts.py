@@ -30,7 +30,7 @@ import ast
 import difflib
 import re
 
-from checker.blanks import BLANK_RE, TODO_RE, BlankFormatError, generate_kata, normalize, solved_kata
+from checker.blanks import BLANK_RE, TODO_RE, BlankFormatError, docstring_span, generate_kata, normalize, solved_kata
 from checker.catalog import MODULE_RE, Kata
 
 # What would do a kata's work for the learner. Each entry: the qualified name, then why it is
@@ -167,17 +167,17 @@ def violations(kata: Kata, source: str) -> dict[str, list[str]]:
 def _regions(shipped: str, mine: str) -> dict[int, set[str]]:
     """For each line (1-based) the learner wrote, not shipped: the blanks it belongs to, or {OUTSIDE}.
 
-    The learner's file is lined up with the shipped kata line by line (indentation aside); what
-    stands in place of a blank's TODO and raise lines, or right after them, is that blank's. Where
-    the learner deleted the TODO line between two blanks, nothing says where one ends: their
-    lines count for both."""
-    old, new = shipped.split("\n"), mine.split("\n")
+    The learner's file is lined up with the shipped kata line by line (indentation aside, and in
+    any language: see _alignment_keys); what stands in place of a blank's TODO and raise lines, or
+    right after them, is that blank's. Where the learner deleted the TODO line between two blanks,
+    nothing says where one ends: their lines count for both."""
+    old = shipped.split("\n")
     spans = {}  # blank ID -> 0-based lines of its TODO and raise lines in the shipped kata
     for i, line in enumerate(old):
         m = TODO_RE.match(line)
         if m:
             spans[m["id"]] = (i, i + 1)
-    matcher = difflib.SequenceMatcher(None, [s.strip() for s in old], [s.strip() for s in new], autojunk=False)
+    matcher = difflib.SequenceMatcher(None, _alignment_keys(shipped), _alignment_keys(mine), autojunk=False)
     regions = {}
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or j1 == j2:
@@ -189,6 +189,20 @@ def _regions(shipped: str, mine: str) -> dict[int, set[str]]:
         for j in range(j1, j2):
             regions[j + 1] = touched or {OUTSIDE}
     return regions
+
+
+def _alignment_keys(text: str) -> list[str]:
+    """Each line of a kata file as the alignment compares it: stripped, a TODO line by its blank's ID
+    alone, every line of the module docstring alike. So a kata whose words are in another language
+    (checker/texts.py) lines up with the English one as shipped exactly as its English twin does."""
+    keys = []
+    for line in text.split("\n"):
+        m = TODO_RE.match(line)
+        keys.append(f"# TODO {m['id']}" if m else line.strip())
+    span = docstring_span(text)
+    for i in range(*span) if span else ():
+        keys[i] = '"""'
+    return keys
 
 
 class _Finder(ast.NodeVisitor):

@@ -1,9 +1,9 @@
 """Fixtures the project's own tests share (checker/tests, milestones/tests): a learner's checkout
-in a temporary folder."""
+in a temporary folder, and an IPython shell with the notebooks' extension."""
 
 import pytest
 
-from checker import catalog, progress
+from checker import catalog, magics, progress, render
 from checker.blanks import generate_kata
 
 
@@ -23,4 +23,25 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(progress, "SETTINGS_PATH", state / "settings.json")
     monkeypatch.setattr(progress, "RECORD_PATH", tmp_path / "PROGRESS.md")
     monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("KATAS_LANG", "en")  # whatever the machine's locale
     return tmp_path
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch):
+    """An IPython shell with the extension loaded (no history file), and no cells kept yet."""
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    magics.forget()
+    for name in ("kata_command", "hint_command"):  # the extension sets them for notebooks: put them back after
+        monkeypatch.setattr(render, name, getattr(render, name))
+    magics.load_ipython_extension(shell)
+    yield shell
+    magics.forget()
+    InteractiveShell.clear_instance()

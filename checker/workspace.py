@@ -13,16 +13,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from checker import progress
-from checker.blanks import TODO_RE, generate_kata, normalize, solved_kata, unfilled_blanks
+from checker import i18n, progress
+from checker.blanks import (
+    TODO_LINE_RE,
+    TODO_RE,
+    docstring_lines,
+    docstring_span,
+    normalize,
+    solved_kata,
+    todo_line,
+    unfilled_blanks,
+)
 from checker.catalog import KATAS_DIR, ROOT, Kata, all_katas, shown
 from checker.manifest import fingerprint, shipped_manifest, write_manifest
 
 SKIPPED_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
 
 
-def pristine(kata: Kata) -> str:
-    return generate_kata(kata.reference_source)
+def pristine(kata: Kata, lang: str | None = None) -> str:
+    """The kata as shipped, its words in `lang` (default: the learner's language, English where it
+    has no translation). What `katas sync` commits is the English one."""
+    return kata.generated(lang)
 
 
 def has_learner_work(path: Path) -> bool:
@@ -50,7 +61,7 @@ def generate(katas: list[Kata] | None = None) -> list[tuple[Kata, Path | None]]:
     """Maintainers: regenerate katas/ from reference/ and the tests manifest. Learner work is backed up."""
     written = []
     for kata in katas or all_katas():
-        text = pristine(kata)
+        text = pristine(kata, "en")
         current = normalize(kata.kata_path.read_text(encoding="utf-8")) if kata.kata_path.exists() else None
         if current != text:
             written.append((kata, write_kata(kata, text, keep_backup=has_learner_work(kata.kata_path))))
@@ -128,9 +139,84 @@ def compare_code(mine: str, ours: str, context: int = 2) -> list[list[Block]]:
 
 
 def solution_hunks(kata: Kata) -> list[list[Block]]:
-    """Where the learner's code differs from the kata solved with the reference solutions."""
+    """Where the learner's code differs from the kata solved with the reference solutions (in the
+    language the learner's file is in: its explanation is a string, and compared as code)."""
     mine = normalize(kata.kata_path.read_text(encoding="utf-8"))
-    return compare_code(mine, solved_kata(kata.reference_source))
+    return compare_code(mine, solved_kata(kata.reference_source, kata.texts(language_of(kata, mine))))
+
+
+# --- the learner's katas in another language --------------------------------------------------
+
+
+def _docstring_block(kata: Kata, lang: str) -> list[str]:
+    """The kata's module docstring as generated in `lang` (English where it has no translation)."""
+    words = kata.texts(lang)
+    if lang == "en" or not (words.title and words.explanation):
+        text = kata.generated("en")
+        first, end = docstring_span(text)
+        return text.split("\n")[first:end]
+    return docstring_lines(kata.number, words.title, words.explanation)
+
+
+def language_of(kata: Kata, text: str) -> str:
+    """The language a kata file's words are in: the one whose explanation and TODO lines it holds most
+    of (the learner's language on a tie, or where it holds none)."""
+    lines = normalize(text).split("\n")
+    blanks = {b.id: b for b in kata.blanks}
+    now = i18n.language()
+    score = {}
+    for lang in i18n.languages():
+        block = _docstring_block(kata, lang)
+        found = int(lines[: len(block)] == block)
+        for line in lines:
+            m = TODO_LINE_RE.match(line)
+            if m and m["id"] in blanks:
+                found += line.lstrip(" ") == todo_line(blanks[m["id"]], kata.texts(lang)).lstrip(" ")
+        score[lang] = found
+    best = max(score.values())
+    return now if score.get(now) == best else next(lang for lang, n in score.items() if n == best)
+
+
+@dataclass(frozen=True)
+class Switched:
+    changed: bool  # the file was rewritten
+    backup: Path | None  # where the learner's version went before
+    kept_explanation: bool  # its explanation was not one we wrote (the learner's own): left as it was
+
+
+def relabel(kata: Kata, text: str, lang: str) -> tuple[str, bool]:
+    """A learner's kata file with our words in `lang`: the explanation (the module docstring) and each
+    blank's TODO line, where they are ours in some language; every other line as it is. Returns the
+    text and whether the explanation was left as it was (the learner's own)."""
+    lines = normalize(text).split("\n")
+    blanks = {b.id: b for b in kata.blanks}
+    for i, line in enumerate(lines):
+        m = TODO_LINE_RE.match(line)
+        if m and m["id"] in blanks:
+            ours = {todo_line(blanks[m["id"]], kata.texts(other)).lstrip(" ") for other in i18n.languages()}
+            if line.lstrip(" ") in ours:
+                lines[i] = m["indent"] + todo_line(blanks[m["id"]], kata.texts(lang)).lstrip(" ")
+    known = [_docstring_block(kata, other) for other in i18n.languages()]
+    block = next((b for b in known if lines[: len(b)] == b), None)
+    if block is not None:
+        lines[: len(block)] = _docstring_block(kata, lang)
+    return "\n".join(lines), block is None and docstring_span("\n".join(lines)) is not None
+
+
+def switch_language(kata: Kata, lang: str) -> Switched:
+    """Rewrite the learner's kata file's explanation and TODO lines in `lang`, in place, keeping every line
+    of their code. The file is backed up first where it changes."""
+    path = kata.kata_path
+    if not path.exists():
+        return Switched(False, None, False)
+    text = normalize(path.read_text(encoding="utf-8"))
+    new, kept = relabel(kata, text, lang)
+    if new == text:
+        return Switched(False, None, kept)
+    saved = progress.backup(path)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(new)
+    return Switched(True, saved, kept)
 
 
 def backups(kata: Kata) -> list[tuple[Path, datetime | None, int]]:

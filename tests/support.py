@@ -24,6 +24,7 @@ from types import ModuleType
 import torch
 
 from checker.catalog import shown
+from checker.i18n import t  # the messages in the learner's language (grading passes it as KATAS_LANG)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +42,7 @@ def load_kata(module: str) -> ModuleType:
     impl = Path(os.environ.get("KATAS_IMPL_DIR", ROOT / "katas"))
     path = impl / f"{module}.py"
     if not path.exists():
-        raise KataLoadError(f"{shown(path)} is missing (`katas reset {module[1:3]}` brings back a fresh copy)")
+        raise KataLoadError(t("support.missing", path=shown(path), number=module[1:3]))
     source = path.read_text(encoding="utf-8")
     key = (str(path), hashlib.sha256(source.encode()).hexdigest())
     if key in _cache:
@@ -49,7 +50,8 @@ def load_kata(module: str) -> ModuleType:
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as e:
-        raise KataLoadError(f"{shown(path)} line {e.lineno}: SyntaxError: {e.msg}\n    {(e.text or '').rstrip()}") from None
+        raise KataLoadError(t("support.syntax_error", path=shown(path), line=e.lineno, msg=e.msg,
+                              text=(e.text or "").rstrip())) from None  # fmt: skip
     name = f"{impl.name}.{module}"
     kata = ModuleType(name)
     kata.__file__ = str(path)
@@ -59,8 +61,9 @@ def load_kata(module: str) -> ModuleType:
     except Exception as e:
         del sys.modules[name]
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == str(path)]
-        where = f" line {frames[-1].lineno}" if frames else ""
-        raise KataLoadError(f"{shown(path)}{where}: {type(e).__name__} while importing: {e}") from None
+        where = t("support.at_line", line=frames[-1].lineno) if frames else ""
+        raise KataLoadError(t("support.import_error", path=shown(path), where=where, type=type(e).__name__,
+                              error=e)) from None  # fmt: skip
     _cache[key] = kata
     return kata
 
@@ -132,17 +135,14 @@ def _guarded(fn, name: str):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         __tracebackhide__ = True
-        before = [(arg, t, t.detach().clone()) for arg, t in _tensor_arguments(signature, args, kwargs)]
+        before = [(arg, tensor, tensor.detach().clone()) for arg, tensor in _tensor_arguments(signature, args, kwargs)]
         out = fn(*args, **kwargs)
-        for arg, t, copy in before:
-            if not _same(t.detach(), copy):
-                how = (f"An in-place operation does this (`{arg} -= ...`, `{arg}[...] = ...`, `{arg}.add_(...)`); "
-                       f"write `{arg} = {arg} - ...` to make a new tensor.")  # fmt: skip
-                if t.shape != copy.shape:
-                    how = (f"Its shape went from {tuple(copy.shape)} to {tuple(t.shape)}: an in-place view does this "
-                           f"(`{arg}.unsqueeze_(...)`, `{arg}.transpose_(...)`); the same without the `_` makes a new one.")  # fmt: skip
-                fail(f"{name} changed its argument `{arg}` in place: a tensor passed in must come out as it went "
-                     f"in (the caller may use it again). {how}")  # fmt: skip
+        for arg, tensor, copy in before:
+            if not _same(tensor.detach(), copy):
+                how = t("support.in_place_how", arg=arg)
+                if tensor.shape != copy.shape:
+                    how = t("support.in_place_view", arg=arg, before=tuple(copy.shape), after=tuple(tensor.shape))
+                fail(t("support.in_place", name=name, arg=arg, how=how))
         return out
 
     guarded._unguarded = fn
@@ -229,25 +229,25 @@ def _raise(problem: str, call: str = "", seed: int | None = None) -> None:
         CHECKS[-1].failed = True
     lines = [problem]
     if call:
-        lines.append(f"call: {call}" + (f"    seed: {seed}" if seed is not None else ""))
+        lines.append(t("support.call", call=call) + (f"    {t('support.seed', seed=seed)}" if seed is not None else ""))
     raise AssertionError("\n".join(lines))
 
 
-def assert_tensor(actual, *, shape=None, dtype=None, call: str = "", seed=None, name: str = "output") -> None:
-    """Check that `actual` is a tensor of the given shape and dtype."""
+def assert_tensor(actual, *, shape=None, dtype=None, call: str = "", seed=None, name: str = "") -> None:
+    """Check that `actual` is a tensor of the given shape and dtype (`name`: what it is; "output" if not said)."""
     __tracebackhide__ = True
     _record(actual)
-    _check_tensor(actual, shape, dtype, call, seed, name)
+    _check_tensor(actual, shape, dtype, call, seed, name or t("support.output"))
 
 
 def _check_tensor(actual, shape, dtype, call: str, seed, name: str) -> None:
     __tracebackhide__ = True
     if not isinstance(actual, torch.Tensor):
-        _raise(f"{name} should be a torch.Tensor, but it is a {type(actual).__name__}", call, seed)
+        _raise(t("support.not_a_tensor", name=name, type=type(actual).__name__), call, seed)
     if shape is not None and tuple(actual.shape) != tuple(shape):
-        _raise(f"{name} has shape {tuple(actual.shape)}, expected {tuple(shape)}", call, seed)
+        _raise(t("support.shape", name=name, got=tuple(actual.shape), expected=tuple(shape)), call, seed)
     if dtype is not None and actual.dtype != dtype:
-        _raise(f"{name} has dtype {actual.dtype}, expected {dtype}", call, seed)
+        _raise(t("support.dtype", name=name, got=actual.dtype, expected=dtype), call, seed)
 
 
 def assert_close(
@@ -258,10 +258,12 @@ def assert_close(
     seed: int | None = None,
     atol: float = 1e-5,
     rtol: float = 1e-4,
-    name: str = "output",
+    name: str = "",
 ) -> None:
-    """Compare with an oracle: shape, dtype, NaN/inf, then values within atol + rtol·|expected|."""
+    """Compare with an oracle: shape, dtype, NaN/inf, then values within atol + rtol·|expected|
+    (`name`: what `actual` is; "output" if not said)."""
     __tracebackhide__ = True
+    name = name or t("support.output")
     _record(actual, atol, rtol)
     _check_tensor(actual, expected.shape, expected.dtype, call, seed, name)
     actual, expected = actual.detach(), expected.detach()
@@ -270,33 +272,33 @@ def assert_close(
         if wrong.any():
             i = _index(int(wrong.flatten().nonzero()[0]), expected.shape)
             _raise(
-                f"{name} differs at index {i}: got {actual[i].item()}, expected {expected[i].item()} "
-                f"({int(wrong.sum())} of {expected.numel()} values differ)",
+                t("support.differs_at", name=name, index=i, got=actual[i].item(), expected=expected[i].item(),
+                  wrong=int(wrong.sum()), total=expected.numel()),
                 call,
                 seed,
-            )
+            )  # fmt: skip
         return
     bad = ~torch.isfinite(actual) & torch.isfinite(expected)
     if bad.any():
         i = _index(int(bad.flatten().nonzero()[0]), expected.shape)
         _raise(
-            f"{name} has {actual[i].item():g} at index {i} ({int(bad.sum())} of {expected.numel()} values are "
-            f"NaN or inf) where {expected[i].item():.4g} was expected",
+            t("support.not_finite", name=name, got=f"{actual[i].item():g}", index=i, bad=int(bad.sum()),
+              total=expected.numel(), expected=f"{expected[i].item():.4g}"),
             call,
             seed,
-        )
+        )  # fmt: skip
     error = (actual.double() - expected.double()).abs().nan_to_num(0.0)
     tolerance = atol + rtol * expected.double().abs()
     over = error - tolerance
     if (over > 0).any():
         i = _index(int(over.flatten().argmax()), expected.shape)
         _raise(
-            f"{name} values differ: max abs error {error.max().item():.3g} at index {i}: "
-            f"got {actual[i].item():.6g}, expected {expected[i].item():.6g} "
-            f"(tolerance {atol:g} + {rtol:g}·|expected|; {int((over > 0).sum())} of {expected.numel()} values off)",
+            t("support.values_differ", name=name, error=f"{error.max().item():.3g}", index=i,
+              got=f"{actual[i].item():.6g}", expected=f"{expected[i].item():.6g}", atol=f"{atol:g}", rtol=f"{rtol:g}",
+              off=int((over > 0).sum()), total=expected.numel()),
             call,
             seed,
-        )
+        )  # fmt: skip
 
 
 # --- gradients --------------------------------------------------------------------------------
@@ -327,27 +329,23 @@ def assert_gradients(
     upstream = upstream.to(expected.dtype)
     names = list(inputs)
     if not actual.requires_grad:
-        fail("the output carries no gradient, so nothing could train through it: was it detached "
-             "(`.detach()`, `.data`, `.item()`, numpy, `torch.no_grad()`)?", call, seed)  # fmt: skip
+        fail(t("support.no_gradient"), call, seed)
     try:
         # (output · upstream).sum() rather than grad_outputs=upstream: the same gradients, without
         # torch importing sympy (half a second) on the first call
         mine = torch.autograd.grad((actual * upstream).sum(), [inputs[n][0] for n in names], allow_unused=True)
     except RuntimeError as e:
         if "inplace operation" in str(e):
-            fail("backward failed: a tensor that autograd saved for the backward pass was changed in place "
-                 "afterwards (`e.div_(s)`, `e /= s`, `x[...] = ...`). The values are right, but nothing can "
-                 "train through this: write `e = e / s` to make a new tensor.", call, seed)  # fmt: skip
-        fail(f"backward failed: {type(e).__name__}: {str(e).splitlines()[0]}", call, seed)
+            fail(t("support.backward_in_place"), call, seed)
+        fail(t("support.backward_failed", type=type(e).__name__, error=str(e).splitlines()[0]), call, seed)
     theirs = torch.autograd.grad((expected * upstream).sum(), [inputs[n][1] for n in names], allow_unused=True)
     for name, g_mine, g_theirs in zip(names, mine, theirs):
         if g_mine is None and g_theirs is not None:
-            fail(f"no gradient reaches {name}: the output does not depend on it through autograd "
-                 "(was it detached, or used through `.data` or `.item()`?)", call, seed)  # fmt: skip
+            fail(t("support.no_gradient_reaches", name=name), call, seed)
         if g_theirs is None:
             continue
         assert_close(g_mine, g_theirs, call=call, seed=seed, atol=atol, rtol=rtol,
-                     name=f"the gradient with respect to {name}")  # fmt: skip
+                     name=t("support.gradient_of", name=name))  # fmt: skip
 
 
 def randomise_group_norms(module: torch.nn.Module) -> None:

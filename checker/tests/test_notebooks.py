@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from checker import cells, cli, magics, notebooks, progress, render
+from checker import cells, cli, magics, notebooks, progress
 from checker.blanks import apply_answers, generate_kata, solved_kata, unfilled_line
 from checker.catalog import all_katas, find_kata
 
@@ -21,26 +21,6 @@ def code_cells(notebook_text: str, kata) -> list[str]:
         if cell["cell_type"] == "code" and first.startswith(f"%%kata {kata.number} "):
             found.append(code)
     return found
-
-
-@pytest.fixture
-def shell(tmp_path, monkeypatch):
-    """An IPython shell with the extension loaded (no history file), and no cells kept yet."""
-    pytest.importorskip("IPython")
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    config = Config()
-    config.HistoryManager.enabled = False
-    shell = InteractiveShell.instance(config=config)
-    magics.forget()
-    for name in ("kata_command", "hint_command"):  # the extension sets them for notebooks: put them back after
-        monkeypatch.setattr(render, name, getattr(render, name))
-    magics.load_ipython_extension(shell)
-    yield shell
-    magics.forget()
-    InteractiveShell.clear_instance()
 
 
 def run_notebook_cells(shell, kata, kata_text: str) -> None:

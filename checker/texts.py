@@ -1,0 +1,120 @@
+"""A kata's own words in a language: its title, explanation, and each blank's statement and hints.
+
+English is the original, in the reference file itself (reference/kNN_name.py: the module
+docstring, the `# BLANK` and `# HINT` lines). Another language's words lie beside it, in
+reference/LANG/kNN_name.toml (the format: AUTHORING.md, "The katas in Japanese"):
+
+    title = "..."                 # the docstring's first line, without "Kata NN:"
+    explanation = \"\"\"...\"\"\"       # the rest of the docstring
+    [blanks."03.1"]
+    statement = "..."             # one line
+    hints = ["...", "...", "..."]  # as many tiers as the English
+
+What a translation lacks is said in English (`KataTexts.missing` lists it); the self-check
+requires every kata to have all of it (checker/selfcheck.py, check_translations).
+
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker import i18n
+from checker.blanks import Blank
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+TITLE_RE = re.compile(r"^Kata \d\d\s*[:·-]\s*")
+BUDGET_RE = re.compile(r"^about (?P<n>\d+) lines?$")
+CODE_SPAN_RE = re.compile(r"`[^`]+`")
+
+
+@dataclass(frozen=True)
+class KataTexts:
+    """A kata's words in one language; "" (or no entry) where the translation has none."""
+
+    lang: str
+    title: str = ""
+    explanation: str = ""  # the docstring after its first line, without the blank lines around it
+    statements: dict[str, str] = field(default_factory=dict)  # blank ID -> its one-line statement
+    hints: dict[str, tuple[str, ...]] = field(default_factory=dict)  # blank ID -> its hint tiers
+    budgets: dict[str, str] = field(default_factory=dict)  # blank ID -> "about 2 lines", in this language
+    source: Path | None = None  # the file they come from (None: the reference itself)
+    problem: str = ""  # why that file could not be read ("" if it could, or if there is none)
+
+    def missing(self, blanks: list[Blank]) -> list[str]:
+        """What this translation lacks for a kata with these blanks, in words ([] when nothing)."""
+        gaps = [what for what in ("title", "explanation") if not getattr(self, what).strip()]
+        for blank in blanks:
+            if not self.statements.get(blank.id, "").strip():
+                gaps.append(f"{blank.id} statement")
+            if len(self.hints.get(blank.id, ())) != len(blank.hints):
+                gaps.append(f"{blank.id} hints ({len(self.hints.get(blank.id, ()))} of {len(blank.hints)})")
+        return gaps
+
+
+def docstring_parts(reference: str) -> tuple[str, str]:
+    """(title, explanation) of a reference file's module docstring."""
+    doc = ast.get_docstring(ast.parse(reference)) or ""
+    first, _, rest = doc.strip().partition("\n")
+    return TITLE_RE.sub("", first).rstrip("."), rest.strip("\n")
+
+
+def english(reference: str, blanks: list[Blank]) -> KataTexts:
+    """The original words, read from the reference file."""
+    title, explanation = docstring_parts(reference)
+    return KataTexts(
+        "en",
+        title,
+        explanation,
+        {b.id: b.statement for b in blanks},
+        {b.id: b.hints for b in blanks},
+        {b.id: b.budget for b in blanks},
+    )
+
+
+def budget_in(lang: str, budget: str) -> str:
+    """A blank's size budget ("about 2 lines") in `lang`; as it is where it does not read so."""
+    m = BUDGET_RE.match(budget)
+    return i18n.t_in(lang, "kata.budget", n=int(m["n"])) if m and lang != "en" else budget
+
+
+def translation_path(reference_path: Path, lang: str) -> Path:
+    """reference/k03_attention.py -> reference/ja/k03_attention.toml"""
+    return reference_path.parent / lang / f"{reference_path.stem}.toml"
+
+
+def read(path: Path, lang: str, blanks: list[Blank]) -> KataTexts:
+    """A translation file's words (empty where there is no file, with `problem` where it cannot be read)."""
+    if not path.exists():
+        return KataTexts(lang, source=path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        return KataTexts(lang, source=path, problem=f"{type(e).__name__}: {e}")
+    entries = data.get("blanks", {})
+    entries = entries if isinstance(entries, dict) else {}
+    statements, hints = {}, {}
+    for blank_id, entry in entries.items():
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("statement"), str) and entry["statement"].strip():
+            statements[blank_id] = entry["statement"].strip()
+        if isinstance(entry.get("hints"), list):
+            hints[blank_id] = tuple(str(h).strip() for h in entry["hints"])
+    budgets = {b.id: budget_in(lang, b.budget) for b in blanks if b.id in statements}  # with the words it goes with
+    title = data["title"].strip() if isinstance(data.get("title"), str) else ""
+    explanation = data["explanation"].strip("\n").rstrip() if isinstance(data.get("explanation"), str) else ""
+    return KataTexts(lang, title, explanation, statements, hints, budgets, path)
+
+
+def code_spans(text: str) -> list[str]:
+    """The `code spans` of a text, sorted: a translation keeps the same ones."""
+    return sorted(CODE_SPAN_RE.findall(text))
