@@ -120,6 +120,12 @@ def generate(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+def show(session: nox.Session) -> None:
+    """Pictures of a kata, drawn by your code: nox -s show -- 03 (--reference: ours; PNGs in out/show/)"""
+    katas_for(session, "show", "kata", "03")
+
+
+@nox.session(python=False, default=False)
 def history(session: nox.Session) -> None:
     """When each kata first passed and after how many grading runs, read from git."""
     katas(session, "history")

@@ -336,6 +336,28 @@ def cmd_generate(args) -> int:
     return OK
 
 
+def cmd_show(args) -> int:
+    """Pictures of a kata: its code (the learner's, or ours with --reference) on a fixed example, as PNGs."""
+    from pictures.show import ShowProblem, missing_library, show
+
+    kata = find_kata(args.kata)
+    out = render.console()
+    missing = missing_library()
+    if missing:
+        out.print(Text(missing, style="yellow"))
+        return OK
+    try:
+        result = show(kata, use_reference=args.reference, device=args.device)
+    except ShowProblem as e:
+        out.print(Text(str(e), style="red"))
+        return NOT_PASSING
+    for note in result.notes:
+        out.print(Text(note, style="dim"))
+    for path in result.paths:
+        out.print(f"wrote {shown(path)}")
+    return OK
+
+
 def cmd_sync(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
@@ -423,6 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", action="store_true", help="use ours for the katas that do not pass yet")
     p.add_argument("--retrain", action="store_true", help="train again even if a checkpoint fits")
     p.set_defaults(run=cmd_generate)
+    p = sub.add_parser("show", help="pictures of a kata: `katas show 03` runs your code on an example, writes PNGs")
+    p.add_argument("kata")
+    p.add_argument("--reference", action="store_true", help="draw with our code of the kata instead of yours")
+    p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
+    p.set_defaults(run=cmd_show)
     p = sub.add_parser("sync", help="maintainers: rewrite katas/ and the tests manifest from reference/ and tests/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")
     p.set_defaults(run=cmd_sync)

@@ -1,0 +1,47 @@
+"""A milestone's trained weights, for the pictures that only mean something with a trained model.
+
+A checkpoint fits when its key (milestones/runner.py: the katas' code, the milestone's code, the
+budget) is the one the milestone would make now, with the katas it would choose: yours where the
+progress record says they pass, ours elsewhere (`--reference`), or ours throughout. A picture never
+trains a milestone, and never grades: where nothing fits, it says which milestone to run.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import torch
+
+from checker import progress
+from checker.grading import PASSING
+from milestones import MILESTONES
+from milestones.runner import chain_of, checkpoint_key, choose_sources, out_dir
+
+
+def fitting_state(name: str) -> dict | None:
+    """The state dict of out/<name>/checkpoint.pt where it fits the milestone's default budget, else None."""
+    path = out_dir(name) / "checkpoint.pt"
+    if not path.exists():
+        return None
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    spec = importlib.import_module(MILESTONES[name][0]).SPEC
+    katas = chain_of(spec)
+    data = progress.load()
+    recorded = {k.number: (progress.cached(k, data) or {}).get("state") for k in katas}
+    passing = {number: PASSING for number, state in recorded.items() if state == PASSING}
+    for states in (passing, {}):  # what `--reference` would choose now; ours throughout
+        if checkpoint_key(spec, choose_sources(katas, True, states), spec.steps) == saved.get("key"):
+            return saved["state_dict"]
+    return None
+
+
+def part(state: dict, prefix: str) -> dict:
+    """The entries of a sub-module: part(state, "text.") for model.text."""
+    return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
+
+
+def run_first(name: str) -> str:
+    """One line: which milestone to run for the trained version of a picture, and how long it takes."""
+    spec = importlib.import_module(MILESTONES[name][0]).SPEC
+    return (f"`nox -s milestone-{name} -- --reference` trains it ({spec.minutes} on 2 CPU cores); "
+            "run `show` again afterwards.")  # fmt: skip
