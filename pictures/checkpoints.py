@@ -45,3 +45,23 @@ def run_first(name: str) -> str:
     spec = importlib.import_module(MILESTONES[name][0]).SPEC
     return (f"`nox -s milestone-{name} -- --reference` trains it ({spec.minutes} on 2 CPU cores); "
             "run `show` again afterwards.")  # fmt: skip
+
+
+TEXT_TOWERS = (("clip", "text."), ("text2image", "text."), ("latent", "text."))  # where a trained text encoder is kept
+
+
+def text_encoder(mods, show):
+    """A text encoder (kata 05's TextEncoder, built from `mods`) with trained weights, and the
+    milestone they come from: CLIP's text tower (milestone clip, or the one milestones text2image
+    and latent train first). (None, None) where no checkpoint fits."""
+    for name, prefix in TEXT_TOWERS:
+        state = show.trained(name)
+        if state is None:
+            continue
+        weights = part(state, prefix)
+        max_len, dim = weights["positions.weight"].shape
+        config = mods.transformer.TextEncoderConfig(vocab_size=weights["embed.weight"].shape[0], dim=dim, max_len=max_len)
+        encoder = mods.transformer.TextEncoder(config)
+        encoder.load_state_dict(weights)
+        return encoder.eval(), name
+    return None, None

@@ -58,8 +58,9 @@ def signed_heat(ax, m: torch.Tensor, title: str | None = None, limit: float | No
 
 
 def values(ax, m: torch.Tensor, fmt: str = "{:.2f}", hide: torch.Tensor | None = None, fontsize: float = 7,
-           threshold: float | None = None) -> None:  # fmt: skip
-    """Write each value in its cell (white on dark cells); cells where `hide` is True get none."""
+           threshold: float | None = None, dark: str = "low") -> None:  # fmt: skip
+    """Write each value in its cell, white where the colour map is dark (`dark`: "low" values, as
+    viridis, or "high", as Blues); cells where `hide` is True get none."""
     m = m.detach().float().cpu()
     threshold = float(m.max() + m.min()) / 2 if threshold is None else threshold
     for i in range(m.shape[0]):
@@ -67,7 +68,7 @@ def values(ax, m: torch.Tensor, fmt: str = "{:.2f}", hide: torch.Tensor | None =
             if hide is None or not hide[i, j]:
                 v = float(m[i, j])
                 ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
-                        color="white" if v < threshold else "black")  # fmt: skip
+                        color="white" if (v < threshold) == (dark == "low") else "black")  # fmt: skip
 
 
 def masked_cells(ax, allowed: torch.Tensor) -> None:
