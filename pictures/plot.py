@@ -91,3 +91,12 @@ def labels(ax, rows: list[str] | None = None, columns: list[str] | None = None, 
     if columns is not None:
         ax.set_xticks(range(len(columns)), columns, fontsize=fontsize, rotation=rotate, ha="right" if rotate else "center",
                       rotation_mode="anchor")  # fmt: skip
+
+
+def thumbnails_above(ax, images: torch.Tensor, height: float = 0.14) -> None:
+    """One small image above each column of a heat map (N columns, images (N, 3, H, W) in [0, 1])."""
+    n = len(images)
+    for j in range(n):
+        inset = ax.inset_axes([j / n, 1.01, 1 / n, height])
+        image(inset, images[j])
+        inset.set_axis_off()
