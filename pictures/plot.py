@@ -40,10 +40,10 @@ def image(ax, img: torch.Tensor, title: str | None = None, fontsize: float = 8, 
 
 
 def heat(ax, m: torch.Tensor, title: str | None = None, cmap: str = "viridis", vmin: float | None = None,
-         vmax: float | None = None, colorbar: bool = True, fontsize: float = 9):  # fmt: skip
-    """A matrix as colours (row i, column j), with its colour bar."""
+         vmax: float | None = None, colorbar: bool = True, fontsize: float = 9, aspect: str = "auto"):  # fmt: skip
+    """A matrix as colours (row i, column j), with its colour bar; aspect "equal" keeps cells square (images)."""
     shown = ax.imshow(m.detach().float().cpu().numpy(), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
-                      aspect="auto")  # fmt: skip
+                      aspect=aspect)  # fmt: skip
     if title:
         ax.set_title(title, fontsize=fontsize)
     if colorbar:
