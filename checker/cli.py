@@ -347,7 +347,8 @@ def cmd_show(args) -> int:
         out.print(Text(missing, style="yellow"))
         return OK
     try:
-        result = show(kata, use_reference=args.reference, device=args.device)
+        result = show(kata, use_reference=args.reference, device=args.device,
+                      say=lambda line: out.print(Text(line, style="dim")))  # fmt: skip
     except ShowProblem as e:
         out.print(Text(str(e), style="red"))
         return NOT_PASSING

@@ -50,6 +50,7 @@ class Show:
     device: object  # torch.device
     yours: bool  # your kata file (else ours, --reference)
     quick: bool = False  # smaller budgets (the tests): the same code, fewer steps
+    say: object = None  # prints a line at once (before something that takes more than a few seconds); None: silent
     paths: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -59,7 +60,13 @@ class Show:
         return f"{'your' if self.yours else 'our'} kata {self.kata.number}"
 
     def note(self, text: str) -> None:
+        """A line for the learner, printed with the paths when the pictures are done."""
         self.notes.append(text)
+
+    def now(self, text: str) -> None:
+        """A line printed at once: what is about to take longer than a few seconds, and about how long."""
+        if self.say is not None:
+            self.say(text)
 
     def save(self, fig, name: str) -> Path:
         """Write a matplotlib figure as out/show/kNN_name/<name>.png."""
@@ -98,7 +105,7 @@ def load_modules(kata: Kata, use_reference: bool) -> SimpleNamespace:
 
 
 def show(kata: Kata, use_reference: bool = False, device: str = "auto", out: Path | None = None,
-         quick: bool = False) -> Show:  # fmt: skip
+         quick: bool = False, say=None) -> Show:  # fmt: skip
     """Draw kata `kata`'s pictures; returns the Show with the paths written and the notes.
     Raises ShowProblem (a message for the learner) where the learner's code stops it."""
     import torch
@@ -108,7 +115,7 @@ def show(kata: Kata, use_reference: bool = False, device: str = "auto", out: Pat
     module = importlib.import_module(f"pictures.k{kata.number}")
     mods = load_modules(kata, use_reference)
     folder = (out or out_root()) / kata.module
-    result = Show(kata, folder, pick_device(device), yours=not use_reference, quick=quick)
+    result = Show(kata, folder, pick_device(device), yours=not use_reference, quick=quick, say=say)
     torch.manual_seed(0)
     try:
         module.draw(mods, result)
