@@ -449,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="pictures of a kata: `katas show 03` runs your code on an example, writes PNGs")
     p.add_argument("kata")
     p.add_argument("--reference", action="store_true", help="draw with our code of the kata instead of yours")
-    p.add_argument("--device", default="auto", help="auto (a GPU where there is one), cpu, cuda or mps")
+    p.add_argument("--device", default="cpu", help="cpu (the default: the examples are small), auto, cuda or mps")
     p.set_defaults(run=cmd_show)
     p = sub.add_parser("sync", help="maintainers: rewrite katas/ and the tests manifest from reference/ and tests/")
     p.add_argument("katas", nargs="*", help="only these katas (default: all)")

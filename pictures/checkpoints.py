@@ -65,3 +65,22 @@ def text_encoder(mods, show):
         encoder.load_state_dict(weights)
         return encoder.eval(), name
     return None, None
+
+
+def milestone_model(name: str, mods, show):
+    """Milestone text2image's or latent's model (built from `mods`, so with the learner's code of
+    the kata shown) with its checkpoint's weights, on show.device; None where no checkpoint fits."""
+    from types import SimpleNamespace
+
+    from shapes.world import VOCABULARY
+
+    state = show.trained(name)
+    if state is None:
+        return None
+    spec_module = importlib.import_module(MILESTONES[name][0])
+    vocab = mods.tokenizer.build_vocab([" ".join(VOCABULARY)])  # what make_data builds, without its 30,000 scenes
+    data = SimpleNamespace(vocab=vocab, max_len=state["text.positions.weight"].shape[0])
+    model = spec_module.build(mods, data)
+    model.load_state_dict(state)
+    model.vocab = vocab
+    return model.to(show.device).eval()

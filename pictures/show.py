@@ -104,7 +104,7 @@ def load_modules(kata: Kata, use_reference: bool) -> SimpleNamespace:
             raise ShowProblem(explain(e, kata)) from e
 
 
-def show(kata: Kata, use_reference: bool = False, device: str = "auto", out: Path | None = None,
+def show(kata: Kata, use_reference: bool = False, device: str = "cpu", out: Path | None = None,
          quick: bool = False, say=None) -> Show:  # fmt: skip
     """Draw kata `kata`'s pictures; returns the Show with the paths written and the notes.
     Raises ShowProblem (a message for the learner) where the learner's code stops it."""
