@@ -18,7 +18,7 @@ from torch import nn
 
 from shapes.world import parse_caption
 
-FAR = -1e4  # log π of an image the prompt does not describe (exp gives 0; no inf, no NaN)
+FAR = float("-inf")  # log π of an image the prompt does not describe: weight 0, however close x_t is to it
 
 
 class IdealDenoiser(nn.Module):
@@ -44,8 +44,8 @@ class IdealDenoiser(nn.Module):
 
 
 def log_prior(captions: list[str], scene_labels: list) -> torch.Tensor:
-    """Each caption as a prior over the scenes: 0 for the scenes it describes, FAR for the others;
-    the empty caption, every scene alike.  Returns (len(captions), 1, N)."""
+    """Each caption as a prior over the scenes: 0 for the scenes it describes, FAR for the others
+    (it must describe one); the empty caption, every scene alike.  Returns (len(captions), 1, N)."""
     rows = []
     for caption in captions:
         if not caption.strip():
