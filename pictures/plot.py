@@ -36,7 +36,7 @@ def image(ax, img: torch.Tensor, title: str | None = None, fontsize: float = 8, 
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(textwrap.fill(title, wrap), fontsize=fontsize)
+        ax.set_title("\n".join(textwrap.fill(line, wrap) for line in title.split("\n")), fontsize=fontsize)
 
 
 def heat(ax, m: torch.Tensor, title: str | None = None, cmap: str = "viridis", vmin: float | None = None,
