@@ -43,8 +43,7 @@ def part(state: dict, prefix: str) -> dict:
 def run_first(name: str) -> str:
     """One line: which milestone to run for the trained version of a picture, and how long it takes."""
     spec = importlib.import_module(MILESTONES[name][0]).SPEC
-    return (f"`nox -s milestone-{name} -- --reference` trains it ({spec.minutes} on 2 CPU cores); "
-            "run `show` again afterwards.")  # fmt: skip
+    return f"Train one with `nox -s milestone-{name} -- --reference` ({spec.minutes}, on 2 CPU cores), then show again."
 
 
 TEXT_TOWERS = (("clip", "text."), ("text2image", "text."), ("latent", "text."))  # where a trained text encoder is kept

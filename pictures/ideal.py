@@ -54,3 +54,17 @@ def log_prior(captions: list[str], scene_labels: list) -> torch.Tensor:
         wanted = parse_caption(caption)
         rows.append(torch.tensor([0.0 if wanted.same_scene(label) else FAR for label in scene_labels]))
     return torch.stack(rows)[:, None, :]
+
+
+class PromptPrior(nn.Module):
+    """A stand-in text encoder for IdealDenoiser: tokens (B, T)  →  (features (B, T, N), pooled (B, N)),
+    every feature vector the caption's log prior over the N scenes (log_prior), as the context
+    IdealDenoiser reads. `decode` is kata 01's decode with the vocabulary bound."""
+
+    def __init__(self, decode, scene_labels: list) -> None:
+        super().__init__()
+        self.decode, self.scene_labels = decode, scene_labels
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        prior = log_prior([self.decode(row.cpu()) for row in tokens], self.scene_labels).to(tokens.device)  # (B, 1, N)
+        return prior.expand(-1, tokens.shape[1], -1), prior[:, 0]

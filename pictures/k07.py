@@ -33,7 +33,7 @@ def draw(mods, show) -> None:
 
     state = show.trained("caption")
     if state is None:
-        show.note(f"No caption checkpoint fits, so no captions: {run_first('caption')}")
+        show.note(f"No caption checkpoint fits, so no captions. {run_first('caption')}")
         return
     max_len = state["positions.weight"].shape[0]  # the milestone's CaptionConfig: max_len = its data's + 1
     model = cap.CaptionModel(cap.CaptionConfig(vocab_size=len(vocab), max_len=max_len)).to(show.device)

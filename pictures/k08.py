@@ -60,7 +60,7 @@ def draw(mods, show) -> None:
 
     state = show.trained("clip")
     if state is None:
-        show.note(f"No clip checkpoint fits, so no trained similarity matrix: {run_first('clip')}")
+        show.note(f"No clip checkpoint fits, so no trained similarity matrix. {run_first('clip')}")
         return
     trained_pictures(mods, show, state, images, captions)
 

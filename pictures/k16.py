@@ -54,7 +54,7 @@ def draw(mods, show) -> None:
 
     model = milestone_model("text2image", mods, show)
     if model is None:
-        show.note(f"No text2image checkpoint fits, so no trained cross-attention maps: {run_first('text2image')}")
+        show.note(f"No text2image checkpoint fits, so no trained cross-attention maps. {run_first('text2image')}")
         return
     cross_attention_maps(mods, show, model)
 

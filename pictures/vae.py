@@ -15,8 +15,9 @@ QUICK_STEPS = 250
 KL_WEIGHT = 1e-3  # as milestone latent
 
 
-def trained_vae(mods, show) -> tuple[torch.nn.Module, str, dict]:
-    """(a VAE in eval mode, where it comes from in words, its training curves {"reconstruction", "kl"}; empty when loaded)."""
+def trained_vae(mods, show, note: bool = True) -> tuple[torch.nn.Module, str, dict]:
+    """(a VAE in eval mode, where it comes from in words, its training curves {"reconstruction", "kl"}; empty when loaded).
+    `note`: say which milestone trains the real one (the caller may say it itself)."""
     state = show.trained("latent")
     if state is not None:
         weights = part(state, "vae.")
@@ -27,7 +28,8 @@ def trained_vae(mods, show) -> tuple[torch.nn.Module, str, dict]:
     show.now(f"No latent checkpoint fits: training a small VAE for {steps} steps now (about 10-20 s on 2 CPU cores).")
     start = time.perf_counter()
     vae, curves = quick_vae(mods, steps, show.device)
-    show.note(f"The VAE was trained for {steps} steps just now; milestone latent trains the real one: {run_first('latent')}")
+    if note:
+        show.note(f"The VAE was trained for {steps} steps just now. {run_first('latent')}")
     return vae, f"a small VAE trained {steps} steps now ({time.perf_counter() - start:.0f} s)", curves
 
 
