@@ -6,7 +6,8 @@
 3. the reference passes every test, and every blank has tests;
 4. each kata as shipped fails, every blank saying it is not filled in, the first one named first;
 5. every blank has mutants (plausible wrong answers), and the tests catch every one;
-6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it.
+6. the grader's diagnosis names each mutant (or one that gives the same output) when a learner writes it;
+7. every kata has a picture (pictures/kNN.py, drawn by `katas show NN`).
 """
 
 from __future__ import annotations
@@ -137,11 +138,24 @@ def check_mutants(katas, f: Findings) -> tuple[int, int]:
     return caught, len(results)
 
 
+def check_pictures(katas, f: Findings) -> None:
+    """Every kata has its picture: pictures/kNN.py with draw(mods, show) (read, not imported: no matplotlib here)."""
+    from pictures import has_picture, picture_path
+
+    missing = [k for k in katas if not has_picture(k.number)]
+    for kata in missing:
+        f.bad(f"kata {kata.number} has no picture: add {shown(picture_path(kata.number))} with draw(mods, show) "
+              "(see pictures/__init__.py)")  # fmt: skip
+    if not missing:
+        f.ok(f"every kata of {len(katas)} has a picture (`katas show NN`)")
+
+
 def run(out: Console, mutants: bool = True, only: list | None = None) -> bool:
     katas = only or all_katas()
     f = Findings(out)
     out.print(Text("Self-check", style="bold"))
     if check_structure(katas, f):
+        check_pictures(katas, f)
         check_generated(katas, f)
         check_reference_passes(katas, f)
         check_shipped_fails(katas, f)

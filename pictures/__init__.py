@@ -3,7 +3,9 @@ fixed, seeded example and writes PNGs under out/show/kNN_name/, printing their p
 
 One module per kata, pictures/kNN.py, holds `draw(mods, show)`: `mods` is every kata module (this
 kata's from your file, or ours with --reference; the others ours, as in grading), `show` saves
-figures and notes (pictures/show.py). The self-check requires a picture for every kata.
+figures and notes (pictures/show.py). A picture that trains or loads something for seconds before
+it reaches the learner's code lists the blanks it runs in `NEEDS`, so that an unfilled one is
+named at once. The self-check requires a picture for every kata.
 
 Grading never imports this package; matplotlib is an optional extra (`pip install -e ".[pictures]"`).
 This file imports neither torch nor matplotlib: the self-check reads it.

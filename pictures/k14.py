@@ -24,7 +24,7 @@ def loss_at(mods, model, x0: torch.Tensor, schedule, t: int, noise: torch.Tensor
 def draw(mods, show) -> None:
     tr = mods.training
     steps = show.steps(STEPS, 12)
-    scenes = make_scenes(2048 + 64, seed=1, kinds=("single", "position"))
+    scenes = make_scenes(2048 + 32, seed=1, kinds=("single", "position"))
     images = mods.forward.to_model_range(scenes.images)
     train, held = images[:2048], images[2048:]
     schedule = mods.schedules.Schedule(mods.schedules.cosine_beta_schedule(T))

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from checker import catalog
-from checker.blanks import blank_near_line
+from checker.blanks import blank_near_line, unfilled_blanks
 from checker.catalog import Kata, all_katas, shown
 
 INSTALL = 'python -m pip install -e ".[pictures]"'
@@ -33,7 +33,7 @@ class ShowProblem(Exception):
 def missing_library() -> str | None:
     """A one-line note when matplotlib, which draws the pictures, is not installed."""
     if importlib.util.find_spec("matplotlib") is None:
-        return f"The pictures need matplotlib, which is not installed: `{INSTALL}` (or `python -m pip install matplotlib`) adds it."
+        return f"The pictures need matplotlib, not installed here: {INSTALL}"
     return None
 
 
@@ -113,6 +113,10 @@ def show(kata: Kata, use_reference: bool = False, device: str = "cpu", out: Path
     from milestones.runner import pick_device
 
     module = importlib.import_module(f"pictures.k{kata.number}")
+    if not use_reference:  # a picture that trains before it reaches the learner's code names its blanks in NEEDS
+        waiting = [b for b in unfilled_blanks(kata.kata_path.read_text(encoding="utf-8")) if b in getattr(module, "NEEDS", ())]
+        if waiting:
+            raise ShowProblem(not_filled_in(kata, waiting[0]))
     mods = load_modules(kata, use_reference)
     folder = (out or out_root()) / kata.module
     result = Show(kata, folder, pick_device(device), yours=not use_reference, quick=quick, say=say)
@@ -132,8 +136,7 @@ def explain(error: BaseException, kata: Kata) -> str:
     n = kata.number
     unfilled = UNFILLED_RE.search(str(error)) if isinstance(error, NotImplementedError) else None
     if unfilled:
-        return (f"kata {n}: blank {unfilled['id']} is not filled in yet; fill it in, "
-                f"or add --reference to see ours (`nox -s show -- {n} --reference`).")  # fmt: skip
+        return not_filled_in(kata, unfilled["id"])
     what = f"{type(error).__name__}: {_first_line(error)}"
     line = _line_in_kata(error, kata)
     if line is None:
@@ -143,9 +146,14 @@ def explain(error: BaseException, kata: Kata) -> str:
     blank = blank_near_line(kata.kata_path.read_text(encoding="utf-8"), line)
     if blank:
         return (f"kata {n}: blank {blank} raises {what}\n  ({where})\n"
-                f"`nox -s kata-{n} -- {blank}` grades it; add --reference to see ours.")  # fmt: skip
+                f"`nox -s kata-{n}` says which blank is wrong ({blank}, or one it calls); add --reference to see ours.")  # fmt: skip
     return (f"kata {n}: your code raises {what}\n  ({where})\n"
             f"`nox -s kata-{n}` grades it; add --reference to see ours.")  # fmt: skip
+
+
+def not_filled_in(kata: Kata, blank: str) -> str:
+    return (f"kata {kata.number}: blank {blank} is not filled in yet; fill it in, "
+            f"or add --reference to see ours (`nox -s show -- {kata.number} --reference`).")  # fmt: skip
 
 
 def _first_line(error: BaseException, limit: int = 300) -> str:
