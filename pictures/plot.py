@@ -6,11 +6,14 @@ to_image_range first, which clamps, so nothing shows unclamped.
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
 import torch
-from matplotlib.figure import Figure
+
+logging.getLogger("matplotlib").setLevel(logging.WARNING)  # nox logs at debug level: keep matplotlib's own lines out
+from matplotlib.figure import Figure  # noqa: E402  (after the line above: importing matplotlib logs)
 
 DPI = 110
 SIGNED = "RdBu_r"  # negative blue, zero white, positive red
