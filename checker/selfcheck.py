@@ -147,7 +147,7 @@ def check_pictures(katas, f: Findings) -> None:
         f.bad(f"kata {kata.number} has no picture: add {shown(picture_path(kata.number))} with draw(mods, show) "
               "(see pictures/__init__.py)")  # fmt: skip
     if not missing:
-        f.ok(f"every kata of {len(katas)} has a picture (`katas show NN`)")
+        f.ok(f"{len(katas)} katas, each with its picture (`katas show NN`)")
 
 
 def run(out: Console, mutants: bool = True, only: list | None = None) -> bool:
