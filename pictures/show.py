@@ -117,9 +117,13 @@ def show(kata: Kata, use_reference: bool = False, device: str = "cpu", out: Path
         waiting = [b for b in unfilled_blanks(kata.kata_path.read_text(encoding="utf-8")) if b in getattr(module, "NEEDS", ())]
         if waiting:
             raise ShowProblem(not_filled_in(kata, waiting[0]))
+    target = pick_device(device)
+    missing = {"cuda": not torch.cuda.is_available(), "mps": not torch.backends.mps.is_available()}
+    if missing.get(target.type):
+        raise ShowProblem(f"There is no {target.type} device here: leave out --device (the pictures draw on the CPU).")
     mods = load_modules(kata, use_reference)
     folder = (out or out_root()) / kata.module
-    result = Show(kata, folder, pick_device(device), yours=not use_reference, quick=quick, say=say)
+    result = Show(kata, folder, target, yours=not use_reference, quick=quick, say=say)
     torch.manual_seed(0)
     try:
         module.draw(mods, result)

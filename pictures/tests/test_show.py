@@ -109,6 +109,12 @@ def test_the_self_check_finds_a_kata_without_a_picture(tmp_path, monkeypatch, ca
     assert f"kata {KATAS[-1]} has no picture" in out and "kata 03 has no picture" in out
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_a_device_that_is_not_there_gets_one_line(sandbox, capsys):
+    assert cli.main(["show", "02", "--reference", "--device", "cuda"]) == 1
+    assert "There is no cuda device here" in capsys.readouterr().out
+
+
 def test_every_kata_has_a_picture():
     assert [n for n in KATAS if not pictures.has_picture(n)] == []
 
