@@ -113,6 +113,9 @@ def show(kata: Kata, use_reference: bool = False, device: str = "cpu", out: Path
     from milestones.runner import pick_device
 
     module = importlib.import_module(f"pictures.k{kata.number}")
+    if not use_reference and not kata.kata_path.exists():
+        raise ShowProblem(f"kata {kata.number}: {shown(kata.kata_path)} is missing; `nox -s reset -- {kata.number}` "
+                          "writes a fresh one, or add --reference to see ours.")  # fmt: skip
     if not use_reference:  # a picture that trains before it reaches the learner's code names its blanks in NEEDS
         waiting = [b for b in unfilled_blanks(kata.kata_path.read_text(encoding="utf-8")) if b in getattr(module, "NEEDS", ())]
         if waiting:

@@ -71,6 +71,13 @@ def test_a_blank_that_raises_is_named_with_its_line(sandbox):
     assert "nox -s kata-03" in message and "Traceback" not in message
 
 
+def test_a_syntax_error_is_named_with_its_blank(sandbox):
+    kata = find_kata("03")
+    write_kata(kata, {"03.2": "e = x.exp(\nreturn e / e.sum(dim=dim, keepdim=True)"})
+    with pytest.raises(ShowProblem, match=r"^kata 03: blank 03.2 raises SyntaxError"):
+        show(kata, quick=True)
+
+
 def test_a_wrong_result_that_breaks_the_picture_is_blamed_on_the_kata(sandbox):
     kata = find_kata("10")
     write_kata(kata, {"10.2": "return ((x + 1) / 2).clamp(0, 1)[0]  # drops the batch"})
