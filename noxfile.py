@@ -154,6 +154,12 @@ def generate(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+@described("show")
+def show(session: nox.Session) -> None:
+    katas_for(session, "show", "kata", "03")
+
+
+@nox.session(python=False, default=False)
 @described("history")
 def history(session: nox.Session) -> None:
     katas(session, "history")

@@ -451,6 +451,29 @@ def cmd_demo(args) -> int:
     return OK
 
 
+def cmd_show(args) -> int:
+    """Pictures of a kata: its code (the learner's, or ours with --reference) on a fixed example, as PNGs."""
+    from pictures.show import ShowProblem, missing_library, show
+
+    kata = find_kata(args.kata)
+    out = render.console()
+    missing = missing_library()
+    if missing:
+        out.print(Text(missing, style="yellow"))
+        return OK
+    try:
+        result = show(kata, use_reference=args.reference, device=args.device,
+                      say=lambda line: out.print(Text(line, style="dim")))  # fmt: skip
+    except ShowProblem as e:
+        out.print(Text(str(e), style="red"))
+        return NOT_PASSING
+    for note in result.notes:
+        out.print(Text(note, style="dim"))
+    for path in result.paths:
+        out.print(t("cli.wrote", path=shown(path)))
+    return OK
+
+
 def cmd_sync(args) -> int:
     out = render.console()
     for kata, saved in workspace.generate([find_kata(k) for k in args.katas] or None):
@@ -579,6 +602,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_generate)
     command("tensor-map", help=t("help.tensor_map")).set_defaults(run=cmd_tensor_map)
     command("demo", help=t("help.demo")).set_defaults(run=cmd_demo)
+    p = command("show", help=t("help.show"))
+    p.add_argument("kata")
+    p.add_argument("--reference", action="store_true", help=t("help.show_reference"))
+    p.add_argument("--device", default="cpu", help=t("help.show_device"))
+    p.set_defaults(run=cmd_show)
     p = command("sync", help=t("help.sync"))
     p.add_argument("katas", nargs="*", help=t("help.only_these_katas"))
     p.set_defaults(run=cmd_sync)

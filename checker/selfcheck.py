@@ -15,6 +15,7 @@
 9. every kata has its words in every language (checker/texts.py: reference/LANG/kNN_name.toml): a
    title, an explanation, each blank's statement and as many hints as the English, with the same
    `code spans`, statements and hints on one line each.
+10. every kata has a picture (pictures/kNN.py, drawn by `katas show NN`).
 """
 
 from __future__ import annotations
@@ -245,12 +246,25 @@ def check_notebooks(katas, f: Findings, execute: bool = True) -> None:
              f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
 
 
+def check_pictures(katas, f: Findings) -> None:
+    """Every kata has its picture: pictures/kNN.py with draw(mods, show) (read, not imported: no matplotlib here)."""
+    from pictures import has_picture, picture_path
+
+    missing = [k for k in katas if not has_picture(k.number)]
+    for kata in missing:
+        f.bad(f"kata {kata.number} has no picture: add {shown(picture_path(kata.number))} with draw(mods, show) "
+              "(see pictures/__init__.py)")  # fmt: skip
+    if not missing:
+        f.ok(f"{len(katas)} katas, each with its picture (`katas show NN`)")
+
+
 def run(out: Console, mutants: bool = True, only: list | None = None, notebooks: bool = True) -> bool:
     katas = only or all_katas()
     f = Findings(out)
     out.print(Text("Self-check", style="bold"))
     if check_structure(katas, f):
         check_translations(katas, f)
+        check_pictures(katas, f)
         check_generated(katas, f)
         check_reference_passes(katas, f)
         check_no_shortcuts(katas, f)
