@@ -97,6 +97,10 @@ class Kata:
     def translation_path(self, lang: str) -> Path:
         return texts.translation_path(self.reference_path, lang)
 
+    def mistakes_path(self, lang: str) -> Path:
+        """Where its catalogued mistakes are named in `lang` (tests/mutants/LANG/kNN_name.toml)."""
+        return texts.mistakes_path(self.mutants_path, lang)
+
     def title_in(self, lang: str | None = None) -> str:
         """The title in `lang` (default: the language now), English where it has no translation."""
         return self.texts(lang).title or self.title

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from checker.catalog import shown
 from checker.i18n import t
+from checker.texts import mistake_name
 from checker.grading import (
     BROKEN,
     FAIL,
@@ -79,7 +80,7 @@ def blank_detail(blank, said_above: list[str] = ()) -> Text:
         at = t("render.at", file=where["file"], line=where["line"], code=where["code"])
         text.append(f"      {at}\n", style="cyan")
     if blank.diagnosis:
-        names = t("render.or").join(t("render.quoted", text=why) for why in blank.diagnosis)
+        names = t("render.or").join(t("render.quoted", text=mistake_name(blank.id, why)) for why in blank.diagnosis)
         text.append(f"      {t('render.known_mistake', names=names)}\n", style="yellow")
     if blank.test:
         text.append(f"      {t('render.test', test=blank.test)}\n", style="dim")

@@ -14,7 +14,9 @@
    (skipped with `--no-notebooks`; the English ones: another language's have the same code);
 9. every kata has its words in every language (checker/texts.py: reference/LANG/kNN_name.toml): a
    title, an explanation, each blank's statement and as many hints as the English, with the same
-   `code spans`, statements and hints on one line each.
+   `code spans`, statements and hints on one line each; and every catalogued mistake its name
+   (tests/mutants/LANG/kNN_name.toml), with the same `code spans`, and no name of a mistake MUTANTS
+   no longer has.
 10. every kata has a picture (pictures/kNN.py, drawn by `katas show NN`).
 """
 
@@ -28,7 +30,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from checker import i18n, mutation, shortcuts
+from checker import i18n, mutation, shortcuts, texts
 from checker.blanks import BlankFormatError, generate_kata, normalize, solved_kata
 from checker.catalog import all_katas, shown
 from checker.texts import code_spans
@@ -199,6 +201,39 @@ def check_translations(katas, f: Findings) -> None:
         if f.problems == before:
             f.ok(f"every kata has its {lang} words: title, explanation, each blank's statement and hints "
                  f"({len(katas)} katas)")  # fmt: skip
+        before, named = f.problems, sum(check_mistake_names(kata, lang, f) for kata in katas)
+        if f.problems == before:
+            f.ok(f"every catalogued mistake has its {lang} name ({named} mistakes of {len(katas)} katas)")
+
+
+def check_mistake_names(kata, lang: str, f: Findings) -> int:
+    """Each of the kata's catalogued mistakes named in `lang`, with the English name's code spans, and
+    no name of a mistake MUTANTS does not have. Returns how many mistakes it has."""
+    mutants = mutation.load_mutants(kata)
+    path = kata.mistakes_path(lang)
+    names = texts.read_mistakes(path, lang)
+    where = f"kata {kata.number} ({shown(path)})"
+    count = sum(len(mistakes) for mistakes in mutants.values())
+    if names.problem:
+        f.bad(f"{where} cannot be read: {names.problem}")
+        return count
+    if count and not path.exists():
+        f.bad(f"{where} is missing: no {lang} names of the {count} catalogued mistakes of "
+              f"{', '.join(mutants)}")  # fmt: skip
+        return count
+    for blank_id, mistakes in mutants.items():
+        for english in mistakes:
+            said = names.name(blank_id, english)
+            if not said:
+                f.bad(f"{where}: no {lang} name of {blank_id}'s mistake {english!r}")
+            elif code_spans(said) != code_spans(english):
+                f.bad(f"{where}: the {lang} name of {blank_id}'s mistake {english!r} has other code spans: {said!r}")
+    for blank_id, said in names.names.items():
+        for english in said:
+            if english not in mutants.get(blank_id, {}):
+                f.bad(f"{where}: a {lang} name of {blank_id}'s mistake {english!r}, which "
+                      f"{shown(kata.mutants_path)} does not have")  # fmt: skip
+    return count
 
 
 def check_notebooks(katas, f: Findings, execute: bool = True) -> None:

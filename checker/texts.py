@@ -13,6 +13,14 @@ reference/LANG/kNN_name.toml (the format: AUTHORING.md, "The katas in Japanese")
 What a translation lacks is said in English (`KataTexts.missing` lists it); the self-check
 requires every kata to have all of it (checker/selfcheck.py, check_translations).
 
+The names of a kata's catalogued mistakes (the keys of MUTANTS in tests/mutants/kNN_name.py,
+which the diagnosis names) lie in tests/mutants/LANG/kNN_name.toml:
+
+    [mistakes."03.4"]
+    "forgets the √D" = "√D で割り忘れ"   # the English name, exactly as in MUTANTS = its name in LANG
+
+`mistake_name` says one in a language, English where there is none.
+
 Nothing here imports torch.
 """
 
@@ -21,6 +29,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from checker import i18n
@@ -118,3 +127,66 @@ def read(path: Path, lang: str, blanks: list[Blank]) -> KataTexts:
 def code_spans(text: str) -> list[str]:
     """The `code spans` of a text, sorted: a translation keeps the same ones."""
     return sorted(CODE_SPAN_RE.findall(text))
+
+
+# --- the catalogued mistakes' names ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MistakeNames:
+    """A kata's catalogued mistakes named in one language."""
+
+    lang: str
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # blank ID -> {English name: name in lang}
+    source: Path | None = None  # the file they come from
+    problem: str = ""  # why that file could not be read ("" if it could, or if there is none)
+
+    def name(self, blank_id: str, english: str) -> str:
+        """The mistake `english` of `blank_id` in this language ("" where it has no name)."""
+        return self.names.get(blank_id, {}).get(english, "")
+
+
+def mistakes_path(mutants_path: Path, lang: str) -> Path:
+    """tests/mutants/k03_attention.py -> tests/mutants/ja/k03_attention.toml"""
+    return mutants_path.parent / lang / f"{mutants_path.stem}.toml"
+
+
+def read_mistakes(path: Path, lang: str) -> MistakeNames:
+    """A file of mistakes' names (empty where there is no file, with `problem` where it cannot be read)."""
+    if not path.exists():
+        return MistakeNames(lang, source=path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        return MistakeNames(lang, source=path, problem=f"{type(e).__name__}: {e}")
+    tables = data.get("mistakes", {})
+    names = {}
+    for blank_id, table in (tables.items() if isinstance(tables, dict) else ()):
+        if isinstance(table, dict):
+            names[blank_id] = {en: said.strip() for en, said in table.items() if isinstance(said, str) and said.strip()}
+    return MistakeNames(lang, names, path)
+
+
+@lru_cache(maxsize=64)
+def _read_mistakes_once(path: Path, lang: str, stamp: int) -> MistakeNames:
+    return read_mistakes(path, lang)
+
+
+def mistake_name(blank_id: str, name: str, lang: str | None = None) -> str:
+    """A catalogued mistake of blank `blank_id` ("03.4"), named `name` in MUTANTS, in `lang` (default:
+    the language now); `name` itself in English, or where the language has no name for it."""
+    lang = lang or i18n.language()
+    if lang == i18n.DEFAULT:
+        return name
+    from checker import catalog  # here: catalog imports this module
+
+    try:
+        kata = catalog.find_kata(blank_id)
+    except LookupError:
+        return name
+    path = kata.mistakes_path(lang)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return name
+    return _read_mistakes_once(path, lang, stamp).name(blank_id, name) or name

@@ -1,6 +1,7 @@
 """Languages (issue 11): the catalogues of what the checker says (checker/locales/), the katas' own
-words in Japanese (reference/ja/, checker/texts.py), `katas --lang`, `katas language`, and grading
-a kata file whose words are Japanese exactly as its English twin."""
+words in Japanese (reference/ja/, checker/texts.py), the catalogued mistakes' names
+(tests/mutants/ja/), `katas --lang`, `katas language`, and grading a kata file whose words are
+Japanese exactly as its English twin."""
 
 import json
 import os
@@ -10,7 +11,7 @@ import sys
 
 import pytest
 
-from checker import catalog, cli, grading, i18n, notebooks, progress, selfcheck, shortcuts, texts, workspace
+from checker import catalog, cli, grading, i18n, notebooks, progress, render, report, selfcheck, shortcuts, texts, workspace
 from checker.blanks import TODO_RE, apply_answers, generate_kata, solved_kata, unfilled_blanks, unfilled_line
 from checker.catalog import ROOT, find_kata
 from checker.i18n import t_in
@@ -236,6 +237,81 @@ def test_the_saved_language_is_the_one_of_reset_and_hints(sandbox, capsys, monke
     cli.main(["hint", "00.3"])
     assert "ヒント 1/3" in capsys.readouterr().out
     assert cli.main(["config", "lang", "xx"]) == cli.BAD_REQUEST
+
+
+# --- the catalogued mistakes' names -------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_a_known_mistake_is_named_in_japanese_in_a_japanese_report_and_in_english_in_an_english_one(
+    tmp_path, monkeypatch
+):
+    kata = find_kata("03")
+    right = "scores = q @ k.transpose(-2, -1) / math.sqrt(D)"
+    source = solved_kata(kata.reference_source)
+    assert source.count(right) == 1
+    (tmp_path / kata.kata_path.name).write_text(source.replace(right, "scores = q @ k.transpose(-2, -1)"), "utf-8")
+    monkeypatch.setenv("KATAS_LANG", "ja")
+    (result,) = grading.grade([kata], impl=str(tmp_path), only_blanks=["03.4"])
+    blank = next(b for b in result.blanks if b.id == "03.4")
+    assert blank.verdict == grading.FAIL and blank.diagnosis == ["forgets the √D"]  # the key, in any language
+    with i18n.using("ja"):
+        said = render.blank_detail(blank).plain
+        data = report.results_json([result])
+    assert "よくある間違い「√D で割り忘れ」とまったく同じ結果です" in said and "forgets the √D" not in said
+    (test,) = [t for t in data["tests"] if t["name"].startswith("kata 03 blank 03.4")]
+    assert "よくある間違い「√D で割り忘れ」とまったく同じ結果です" in test["message"]
+    with i18n.using("en"):  # English as before
+        assert 'looks like a known mistake: "forgets the √D" gives exactly this' in render.blank_detail(blank).plain
+        (test,) = [t for t in report.results_json([result])["tests"] if t["name"].startswith("kata 03 blank 03.4")]
+        assert 'looks like a known mistake: "forgets the √D" gives exactly this' in test["message"]
+
+
+def test_a_mistake_without_a_japanese_name_is_named_in_english(tmp_path, monkeypatch):
+    blank = grading.BlankResult("03.4", "…", grading.FAIL, error={"type": "AssertionError", "message": "x"},
+                                diagnosis=["divides by D, not √D", "not in the catalogue"])  # fmt: skip
+    with i18n.using("ja"):
+        assert "よくある間違い「√D ではなく D で割っている」 または 「not in the catalogue」とまったく同じ結果です" in (
+            render.blank_detail(blank).plain
+        )
+        monkeypatch.setattr(texts, "mistakes_path", lambda mutants, lang: tmp_path / "nowhere.toml")
+        assert "よくある間違い「divides by D, not √D」 または 「not in the catalogue」とまったく" in render.blank_detail(blank).plain
+    assert texts.mistake_name("03.4", "divides by D, not √D", "ja") == "divides by D, not √D"
+    assert texts.mistake_name("99.1", "a kata that is not there", "ja") == "a kata that is not there"
+
+
+def test_every_mistake_of_katas_00_to_10_has_its_japanese_name():
+    """(11 to 21 are the self-check's too: `katas selfcheck` names any that lacks one.)"""
+    katas = [k for k in catalog.all_katas() if k.number <= "10"]
+    lines = []
+    f = selfcheck.Findings(type("Out", (), {"print": lambda self, *parts: lines.append("".join(map(str, parts)))})())
+    assert sum(selfcheck.check_mistake_names(kata, "ja", f) for kata in katas) > 300
+    assert f.problems == 0, "\n".join(lines)
+
+
+def test_the_self_check_names_each_missing_and_stale_mistake_name(tmp_path, monkeypatch):
+    kata = find_kata("03")
+    source = kata.mistakes_path("ja").read_text(encoding="utf-8")
+    gone = '"forgets the √D" = "√D で割り忘れ"\n'
+    spans = '"max over the last dim whatever `dim` is" = "`dim` に関係なく'
+    assert gone in source and spans in source
+    broken = source.replace(gone, "").replace(spans, spans.replace("`dim` に", "dim に"))
+    broken += '\n[mistakes."03.9"]\n"a mistake nobody makes" = "誰もしない間違い"\n'
+    (tmp_path / "ja").mkdir()
+    (tmp_path / "ja" / "k03_attention.toml").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(texts, "mistakes_path", lambda mutants, lang: tmp_path / lang / f"{mutants.stem}.toml")
+    lines = []
+    f = selfcheck.Findings(type("Out", (), {"print": lambda self, *parts: lines.append("".join(map(str, parts)))})())
+    selfcheck.check_translations([kata], f)
+    said = "\n".join(lines)
+    assert "kata 03 (" in said and "no ja name of 03.4's mistake 'forgets the √D'" in said
+    assert "the ja name of 03.1's mistake 'max over the last dim whatever `dim` is' has other code spans" in said
+    assert "a ja name of 03.9's mistake 'a mistake nobody makes', which tests/mutants/k03_attention.py does not" in said
+    assert f.problems == 3 and "every catalogued mistake" not in said
+    monkeypatch.setattr(texts, "mistakes_path", lambda mutants, lang: tmp_path / "nowhere.toml")
+    lines.clear()
+    selfcheck.check_translations([kata], f)
+    assert "is missing: no ja names of the 43 catalogued mistakes of 03.1, 03.2, 03.3, 03.4, 03.5, 03.6" in lines[-1]
 
 
 # --- the self-check and the notebooks -----------------------------------------------------------------
