@@ -141,6 +141,12 @@ def t(key: str, **fields) -> str:
     return text.format(**fields)
 
 
+def said(english: str, **others: str) -> str:
+    """A kata test's own words, in the language now: the English and its translations side by side
+    where the test says them (`said(f"...", ja=f"...")`); English where the language has none."""
+    return others.get(language(), english)
+
+
 def t_in(lang: str, key: str, **fields) -> str:
     """`t` in a given language, whatever the language now."""
     with using(lang):

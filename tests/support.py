@@ -24,7 +24,7 @@ from types import ModuleType
 import torch
 
 from checker.catalog import shown
-from checker.i18n import t  # the messages in the learner's language (grading passes it as KATAS_LANG)
+from checker.i18n import said, t  # noqa: F401  the messages in the learner's language (grading passes it as KATAS_LANG); said: a test's own words
 
 ROOT = Path(__file__).resolve().parents[1]
 
