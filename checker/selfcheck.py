@@ -22,6 +22,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import re
 import tempfile
 import time
@@ -204,6 +206,59 @@ def check_translations(katas, f: Findings) -> None:
         before, named = f.problems, sum(check_mistake_names(kata, lang, f) for kata in katas)
         if f.problems == before:
             f.ok(f"every catalogued mistake has its {lang} name ({named} mistakes of {len(katas)} katas)")
+        before, said_count = f.problems, 0
+        for kata in katas:
+            found, untranslated = kata_test_messages(kata.test_path, lang)
+            said_count += found
+            for line, what in untranslated:
+                f.bad(f"{shown(kata.test_path)}:{line}: {what} has no {lang} words: write it as said(english, {lang}=...)")
+        if f.problems == before:
+            f.ok(f"every message of the kata tests has its {lang} words ({said_count} in {len(katas)} test files)")
+
+
+MESSAGE_CALLS = {"fail"}  # support.fail and pytest.fail: their first argument is what a learner reads
+LABELLED_CALLS = {"assert_tensor", "assert_close"}  # their name= label is said in support's messages
+
+
+def words_in(label: ast.expr) -> bool:
+    """Whether a name= label holds words to translate: text with a space in it (a variable: no)."""
+    if isinstance(label, ast.Constant):
+        return " " in str(label.value)
+    if isinstance(label, ast.JoinedStr):
+        return any(isinstance(v, ast.Constant) and " " in str(v.value) for v in label.values)
+    return False
+
+
+def kata_test_messages(test_path, lang: str) -> tuple[int, list[tuple[int, str]]]:
+    """The messages a kata's tests say themselves, read from their syntax tree: how many are said
+    with said(..., LANG=...), and where one is not (line, what). A one-word name= label (an
+    identifier such as "out", or "ᾱ(t)") needs no translation: one with words (a space) does."""
+    tree = ast.parse(test_path.read_text(encoding="utf-8"))
+    translated, missing = 0, []
+
+    def is_said(node) -> bool:
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "said"
+                and any(k.arg == lang for k in node.keywords))  # fmt: skip
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name in MESSAGE_CALLS and node.args:
+            if is_said(node.args[0]):
+                translated += 1
+            else:
+                missing.append((node.lineno, f"{name}(...)'s message"))
+        if name in LABELLED_CALLS:
+            for keyword in node.keywords:
+                label = keyword.value
+                if keyword.arg != "name":
+                    continue
+                if is_said(label):
+                    translated += 1
+                elif words_in(label):
+                    missing.append((node.lineno, f"the label name={ast.unparse(label)}"))
+    return translated, missing
 
 
 def check_mistake_names(kata, lang: str, f: Findings) -> int:

@@ -383,3 +383,22 @@ def test_a_japanese_notebook_checks_its_cells_into_a_japanese_kata_file(sandbox,
     out = flat(capsys.readouterr().out)
     assert "3 個中 3 個の空欄が合格 合格" in out and "kata 00 に合格しました" in out
     assert K00.kata_path.read_text(encoding="utf-8") == solved
+
+
+def test_the_self_check_finds_a_kata_test_message_said_only_in_english(tmp_path):
+    from checker.selfcheck import kata_test_messages
+
+    tests = tmp_path / "test_k99_fake.py"
+    tests.write_text(
+        'fail(f"the output is {x}", call=where)\n'  # line 1: English only
+        'fail(said(f"the output is {x}", ja=f"出力は {x} です"), call=where)\n'
+        'pytest.fail("no tokens")\n'  # line 3: English only
+        'assert_close(out, expected, name="out")\n'  # an identifier: nothing to translate
+        'assert_close(out, expected, name="ᾱ(t)")\n'
+        'assert_close(out, expected, name=f"the mask of row {i}")\n'  # line 6: words
+        'assert_close(out, expected, name=said("the mask", ja="マスク"))\n',
+        encoding="utf-8",
+    )
+    translated, missing = kata_test_messages(tests, "ja")
+    assert translated == 2
+    assert [line for line, _ in missing] == [1, 3, 6]
