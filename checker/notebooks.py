@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -339,6 +340,11 @@ class Execution:
     seconds: float
 
 
+QUIET = logging.getLogger("katas.notebooks")  # nbclient's own log: its debug lines (every kernel message)
+QUIET.setLevel(logging.WARNING)  # flooded the self-check's output under nox, whose logging shows them
+logging.getLogger("traitlets").setLevel(logging.WARNING)  # the kernel manager's, the same debug lines
+
+
 def execute_solved(kata: Kata) -> Execution:
     """Run the kata's notebook, the reference solutions in its cells, top to bottom, in a fresh
     copy of the repository (its check writes katas/ and .katas/ there, not here)."""
@@ -359,7 +365,7 @@ def execute_solved(kata: Kata) -> Execution:
         (root / "notebooks").mkdir()
         nb = nbformat.reads(notebook_text(kata, solved_kata(kata.reference_source)), as_version=4)  # English
         env = {k: v for k, v in os.environ.items() if k != "KATAS_ROOT"}
-        client = NotebookClient(nb, timeout=KERNEL_TIMEOUT_S, kernel_name="python3",
+        client = NotebookClient(nb, timeout=KERNEL_TIMEOUT_S, kernel_name="python3", log=QUIET,
                                 resources={"metadata": {"path": str(root / "notebooks")}})  # fmt: skip
         log = root / "kernel.log"  # the kernel's own messages (its cells' output is in the notebook)
         try:
