@@ -15,7 +15,7 @@ import math
 
 import pytest
 import torch
-from support import assert_close, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_tensor, call, fail, said, with_reference
 
 F64 = torch.float64
 ATOL, RTOL = 1e-15, 1e-11  # float64: a float32 step leaves errors of ~1e-8
@@ -26,16 +26,22 @@ def assert_float64_close(actual, expected, where, name="output", seed=None):
     __tracebackhide__ = True
     assert_tensor(actual, shape=expected.shape, call=where, seed=seed, name=name)
     if actual.dtype != F64:
-        fail(f"{name} has dtype {actual.dtype}, expected torch.float64: schedules are computed and kept in "
-             "float64 (ᾱ is a product of up to 1000 factors; float32 loses its digits)", where, seed)  # fmt: skip
+        fail(said(f"{name} has dtype {actual.dtype}, expected torch.float64: schedules are computed and kept in "
+                  "float64 (ᾱ is a product of up to 1000 factors; float32 loses its digits)",
+                  ja=f"{name} の dtype が {actual.dtype} です（期待される dtype は torch.float64）。スケジュールは "
+                  "float64 で計算して保持します（ᾱ は最大 1000 個の因子の積なので、float32 では桁が失われます）"),
+             where, seed)  # fmt: skip
     error = (actual.detach() - expected).abs()
     close = error <= ATOL + RTOL * expected.abs()
     if not close.all() and (error <= 1e-12 + 1e-6 * expected.abs()).all():
         i = int((~close).flatten().nonzero()[0])
         got, want = actual.flatten()[i].item(), expected.flatten()[i].item()
-        fail(f"{name} is float64 but only float32-precise: at index {i} it is {got!r}, expected {want!r} "
-             f"(relative error {abs(got - want) / abs(want):.2g}): "
-             "part of it was computed in float32 (a tensor made without dtype=torch.float64?) and converted after",
+        fail(said(f"{name} is float64 but only float32-precise: at index {i} it is {got!r}, expected {want!r} "
+                  f"(relative error {abs(got - want) / abs(want):.2g}): "
+                  "part of it was computed in float32 (a tensor made without dtype=torch.float64?) and converted after",
+                  ja=f"{name} は float64 ですが、精度が float32 程度しかありません: インデックス {i} で {got!r}、"
+                  f"期待される値は {want!r} です（相対誤差 {abs(got - want) / abs(want):.2g}）。一部が float32 で"
+                  "計算され、あとから変換されています（dtype=torch.float64 を付けずにテンソルを作っていませんか？）"),
              where, seed)  # fmt: skip
     assert_close(actual, expected, call=where, seed=seed, atol=ATOL, rtol=RTOL, name=name)
 
@@ -68,8 +74,11 @@ def test_09_1_linear_betas(kata, case):
     assert_tensor(betas, shape=(T,), call=where, name="betas")
     first_right, last_wrong = abs(betas[0].item() - beta_start) < 1e-12, abs(betas[-1].item() - beta_end) > 1e-12
     if betas.dtype == F64 and first_right and last_wrong:
-        fail(f"betas[-1] (t = T-1 = {T - 1}) is {betas[-1].item():.6g}, expected beta_end = {beta_end:g}: "
-             "both ends are included (torch.arange and a step of (end − start)/T stop one step short)",
+        fail(said(f"betas[-1] (t = T-1 = {T - 1}) is {betas[-1].item():.6g}, expected beta_end = {beta_end:g}: "
+                  "both ends are included (torch.arange and a step of (end − start)/T stop one step short)",
+                  ja=f"betas[-1]（t = T-1 = {T - 1}）が {betas[-1].item():.6g} です。期待される値は beta_end = "
+                  f"{beta_end:g} です: 両端とも含めます（torch.arange や刻み (end − start)/T では 1 ステップ手前で"
+                  "止まってしまいます）"),
              where)  # fmt: skip
     assert_float64_close(betas, expected, where, name="betas")
 
@@ -105,9 +114,14 @@ def test_09_2_cosine_alpha_bar(kata, case):
     if alpha_bar.dtype == F64 and at_zero.any():
         f0 = math.cos(s / (1 + s) * math.pi / 2) ** 2
         value = alpha_bar[at_zero][0].item()
-        hint = (f": that is f(0) = {f0:.6g}; divide f(t) by f(0) so that ᾱ(0) = 1" if abs(value - f0) < 1e-9
-                else ": f(0) is the formula at t = 0, and ᾱ(t) = f(t) / f(0)")  # fmt: skip
-        fail(f"ᾱ(0) is {value:.6g}, expected exactly 1 (no noise before the first step){hint}", where)
+        hint = (said(f": that is f(0) = {f0:.6g}; divide f(t) by f(0) so that ᾱ(0) = 1",
+                     ja=f": これは f(0) = {f0:.6g} です。ᾱ(0) = 1 となるよう f(t) を f(0) で割ってください")
+                if abs(value - f0) < 1e-9
+                else said(": f(0) is the formula at t = 0, and ᾱ(t) = f(t) / f(0)",
+                          ja=": f(0) は t = 0 での式の値で、ᾱ(t) = f(t) / f(0) です"))  # fmt: skip
+        fail(said(f"ᾱ(0) is {value:.6g}, expected exactly 1 (no noise before the first step){hint}",
+                  ja=f"ᾱ(0) が {value:.6g} です。ちょうど 1 になるはずです（最初のステップの前にはノイズがありません）{hint}"),
+             where)  # fmt: skip
     assert_float64_close(alpha_bar, expected, where, name="ᾱ(t)")
 
 
@@ -136,15 +150,22 @@ def test_09_3_cosine_betas_clipped(kata, monkeypatch, case):
     assert_tensor(betas, shape=(T,), call=where, name="betas")
     if betas.dtype == F64 and (betas < 0).any():
         i = int((betas < 0).nonzero()[0])
-        fail(f"betas[{i}] is {betas[i].item():.4g}: a variance cannot be negative. β_t = 1 − ᾱ(t+1)/ᾱ(t), "
-             "and ᾱ decreases, so the ratio is below 1 (is it the other way up?)", where)  # fmt: skip
+        fail(said(f"betas[{i}] is {betas[i].item():.4g}: a variance cannot be negative. β_t = 1 − ᾱ(t+1)/ᾱ(t), "
+                  "and ᾱ decreases, so the ratio is below 1 (is it the other way up?)",
+                  ja=f"betas[{i}] が {betas[i].item():.4g} です: 分散は負になりえません。β_t = 1 − ᾱ(t+1)/ᾱ(t) で、"
+                  "ᾱ は減少するので比は 1 未満です（分子と分母が逆になっていませんか？）"), where)  # fmt: skip
     if betas.dtype == F64 and T > 1 and (betas >= max_beta).all():
-        fail(f"every β is at least max_beta = {max_beta:g} (betas[0] is {betas[0].item():.6g}): the clip raised "
-             "the small ones; clip from above only, clamp(max=max_beta)", where)  # fmt: skip
+        fail(said(f"every β is at least max_beta = {max_beta:g} (betas[0] is {betas[0].item():.6g}): the clip raised "
+                  "the small ones; clip from above only, clamp(max=max_beta)",
+                  ja=f"すべての β が max_beta = {max_beta:g} 以上です（betas[0] は {betas[0].item():.6g}）: clip が"
+                  "小さい値まで引き上げています。上からだけ clip してください: clamp(max=max_beta)"), where)  # fmt: skip
     if betas.dtype == F64 and (betas > max_beta).any():
         i = int((betas > max_beta).nonzero()[0])
-        fail(f"betas[{i}] is {betas[i].item():.6g}, above max_beta = {max_beta:g}: clip the betas at max_beta "
-             "(ᾱ(T) is ~0, so the last β is ~1 and a sampler would divide by 1 − β ≈ 0)", where)  # fmt: skip
+        fail(said(f"betas[{i}] is {betas[i].item():.6g}, above max_beta = {max_beta:g}: clip the betas at max_beta "
+                  "(ᾱ(T) is ~0, so the last β is ~1 and a sampler would divide by 1 − β ≈ 0)",
+                  ja=f"betas[{i}] が {betas[i].item():.6g} で、max_beta = {max_beta:g} を超えています: betas を "
+                  "max_beta で clip してください（ᾱ(T) は ~0 なので最後の β は ~1 になり、サンプラーが 1 − β ≈ 0 で"
+                  "割ることになります）"), where)  # fmt: skip
     assert_float64_close(betas, expected, where, name="betas")
 
 
@@ -188,9 +209,12 @@ def test_09_4_alphas_and_alpha_bar(kata, case):
     schedule, betas, where = schedule_of(kata, case)
     given = case[1]
     if not torch.equal(betas, given) or not torch.equal(schedule.betas.detach().to(given.dtype), given):
-        fail("the betas changed while the Schedule was built (the caller's tensor, or self.betas): an in-place "
-             "operation does this (`self.betas.neg_()`, `betas *= ...`); write `1 - self.betas` to make a new "
-             "tensor", where)  # fmt: skip
+        fail(said("the betas changed while the Schedule was built (the caller's tensor, or self.betas): an in-place "
+                  "operation does this (`self.betas.neg_()`, `betas *= ...`); write `1 - self.betas` to make a new "
+                  "tensor",
+                  ja="Schedule を作る間に betas が変わっています（呼び出し側のテンソル、または self.betas）: "
+                  "インプレース演算（`self.betas.neg_()`、`betas *= ...`）がこれを起こします。`1 - self.betas` "
+                  "と書けば新しいテンソルになります"), where)  # fmt: skip
     expected_alphas = torch.tensor([1 - b for b in betas.tolist()], dtype=F64)
     assert_float64_close(schedule.alphas, expected_alphas, where, name="alphas (α_t = 1 − β_t)")
     expected = alpha_bar_by_loop(betas)
@@ -198,8 +222,10 @@ def test_09_4_alphas_and_alpha_bar(kata, case):
     assert_tensor(alpha_bar, shape=expected.shape, call=where, name="alpha_bar")
     if alpha_bar.dtype == F64 and len(betas) > 1 and (alpha_bar > 1).any():
         i = int((alpha_bar > 1).nonzero()[0])
-        fail(f"alpha_bar[{i}] is {alpha_bar[i].item():.4g}, above 1: ᾱ_t is the product α_0 · α_1 ⋯ α_t "
-             "(each step keeps a fraction of the signal), not a sum", where)  # fmt: skip
+        fail(said(f"alpha_bar[{i}] is {alpha_bar[i].item():.4g}, above 1: ᾱ_t is the product α_0 · α_1 ⋯ α_t "
+                  "(each step keeps a fraction of the signal), not a sum",
+                  ja=f"alpha_bar[{i}] が {alpha_bar[i].item():.4g} で、1 を超えています: ᾱ_t は和ではなく積 "
+                  "α_0 · α_1 ⋯ α_t です（各ステップで信号の一部が残ります）"), where)  # fmt: skip
     assert_float64_close(alpha_bar, expected, where, name="alpha_bar (ᾱ_t = α_0 · α_1 ⋯ α_t)")
 
 
@@ -211,13 +237,18 @@ def test_09_4_alpha_bar_decreases_within_0_1(kata, case):
     outside = (alpha_bar <= 0) | (alpha_bar > 1)
     if outside.any():
         i = int(outside.nonzero()[0])
-        fail(f"alpha_bar[{i}] is {alpha_bar[i].item():.4g}, outside (0, 1]: ᾱ_t is the fraction of the "
-             f"signal's variance left after steps 0..t", where)  # fmt: skip
+        fail(said(f"alpha_bar[{i}] is {alpha_bar[i].item():.4g}, outside (0, 1]: ᾱ_t is the fraction of the "
+                  f"signal's variance left after steps 0..t",
+                  ja=f"alpha_bar[{i}] が {alpha_bar[i].item():.4g} で、(0, 1] の外にあります: ᾱ_t はステップ 0..t "
+                  "のあとに残る信号の分散の割合です"), where)  # fmt: skip
     rising = alpha_bar[1:] >= alpha_bar[:-1]
     if rising.any():
         i = int(rising.nonzero()[0]) + 1
-        fail(f"alpha_bar[{i}] = {alpha_bar[i].item():.6g} is not below alpha_bar[{i - 1}] = "
-             f"{alpha_bar[i - 1].item():.6g}: each step removes signal, so ᾱ decreases strictly", where)  # fmt: skip
+        fail(said(f"alpha_bar[{i}] = {alpha_bar[i].item():.6g} is not below alpha_bar[{i - 1}] = "
+                  f"{alpha_bar[i - 1].item():.6g}: each step removes signal, so ᾱ decreases strictly",
+                  ja=f"alpha_bar[{i}] = {alpha_bar[i].item():.6g} が alpha_bar[{i - 1}] = "
+                  f"{alpha_bar[i - 1].item():.6g} より小さくなっていません: 各ステップで信号が減るので、ᾱ は"
+                  "狭義単調に減少します"), where)  # fmt: skip
 
 
 @pytest.mark.blank("09.5")
@@ -230,14 +261,22 @@ def test_09_5_alpha_bar_prev_is_shifted(kata, case):
     prev = schedule.alpha_bar_prev
     assert_tensor(prev, shape=(T,), call=where, name="alpha_bar_prev")
     if prev.dtype == F64 and T > 2 and torch.equal(prev, own):
-        fail("alpha_bar_prev is alpha_bar itself: alpha_bar_prev[t] is ᾱ_{t-1}, the value one step earlier "
-             "(shift alpha_bar one place to the right, with a 1 in front)", where)  # fmt: skip
+        fail(said("alpha_bar_prev is alpha_bar itself: alpha_bar_prev[t] is ᾱ_{t-1}, the value one step earlier "
+                  "(shift alpha_bar one place to the right, with a 1 in front)",
+                  ja="alpha_bar_prev が alpha_bar そのものです: alpha_bar_prev[t] は 1 ステップ前の値 ᾱ_{t-1} です"
+                  "（alpha_bar を右に 1 つずらし、先頭に 1 を置きます）"), where)  # fmt: skip
     if prev.dtype == F64 and T > 2 and torch.allclose(prev[:-1], own[1:]):
-        fail("alpha_bar_prev[t] is ᾱ_{t+1}: the shift goes the wrong way (the step before t is t − 1)", where)
+        fail(said("alpha_bar_prev[t] is ᾱ_{t+1}: the shift goes the wrong way (the step before t is t − 1)",
+                  ja="alpha_bar_prev[t] が ᾱ_{t+1} になっています: ずらす向きが逆です（t の前のステップは t − 1 です）"),
+             where)  # fmt: skip
     if prev.dtype == F64 and prev[0].item() != 1:
-        fail(f"alpha_bar_prev[0] is {prev[0].item():.6g}, expected 1: before the first step (t = 0) no noise "
-             "has been added, all the signal is there (ᾱ_{-1} = 1)", where)  # fmt: skip
-    assert_float64_close(prev, expected, where, name="alpha_bar_prev (ᾱ_{t-1}: 1, then alpha_bar[:-1])")
+        fail(said(f"alpha_bar_prev[0] is {prev[0].item():.6g}, expected 1: before the first step (t = 0) no noise "
+                  "has been added, all the signal is there (ᾱ_{-1} = 1)",
+                  ja=f"alpha_bar_prev[0] が {prev[0].item():.6g} です。期待される値は 1 です: 最初のステップ（t = 0）"
+                  "の前にはまだノイズが加わっておらず、信号がすべて残っています（ᾱ_{-1} = 1）"), where)  # fmt: skip
+    name = said("alpha_bar_prev (ᾱ_{t-1}: 1, then alpha_bar[:-1])",
+                ja="alpha_bar_prev（ᾱ_{t-1}: 先頭に 1、続いて alpha_bar[:-1]）")
+    assert_float64_close(prev, expected, where, name=name)
 
 
 def posterior_by_loop(betas, alpha_bar, alpha_bar_prev):
@@ -261,18 +300,27 @@ def test_09_6_posterior_variance(kata, case):
     true_prev = torch.cat([torch.ones(1, dtype=F64), true_bar[:-1]])
     if variance.dtype == F64 and torch.allclose(own_bar, true_bar) and torch.allclose(own_prev, true_prev):
         if torch.equal(variance, beta) and len(beta) > 1:
-            fail("posterior_variance is β_t itself: that is DDPM's other choice of variance (σ²_t = β_t, §3.2); "
-                 "the posterior's is β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t), Eq. 7", where)  # fmt: skip
+            fail(said("posterior_variance is β_t itself: that is DDPM's other choice of variance (σ²_t = β_t, §3.2); "
+                      "the posterior's is β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t), Eq. 7",
+                      ja="posterior_variance が β_t そのものです: それは DDPM のもう一つの分散の選び方です（σ²_t = β_t、"
+                      "§3.2）。事後分布の分散は β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t) です（Eq. 7）"), where)  # fmt: skip
         if variance[0].item() != 0:
-            swapped = ": is ᾱ_t on top and ᾱ_{t-1} below?" if math.isinf(variance[0].item()) else ""
-            fail(f"posterior_variance[0] is {variance[0].item():.6g}, expected 0: at t = 0 the step before is "
-                 f"the image itself (ᾱ_{{-1}} = 1), so 1 − ᾱ_{{t-1}} = 0 and β̃_0 = 0{swapped}",
+            swapped = (said(": is ᾱ_t on top and ᾱ_{t-1} below?", ja=": ᾱ_t が分子に、ᾱ_{t-1} が分母に来ていませんか？")
+                       if math.isinf(variance[0].item()) else "")  # fmt: skip
+            fail(said(f"posterior_variance[0] is {variance[0].item():.6g}, expected 0: at t = 0 the step before is "
+                      f"the image itself (ᾱ_{{-1}} = 1), so 1 − ᾱ_{{t-1}} = 0 and β̃_0 = 0{swapped}",
+                      ja=f"posterior_variance[0] が {variance[0].item():.6g} です。期待される値は 0 です: t = 0 では"
+                      f"一つ前のステップは画像そのもの（ᾱ_{{-1}} = 1）なので、1 − ᾱ_{{t-1}} = 0 となり β̃_0 = 0 です"
+                      f"{swapped}"),
                  where)  # fmt: skip
         bad = (variance[1:] <= 0) | (variance[1:] > beta[1:] * (1 + 1e-12))
         if bad.any():
             i = int(bad.nonzero()[0]) + 1
-            fail(f"posterior_variance[{i}] is {variance[i].item():.6g}, but 0 < β̃_t ≤ β_t = "
-                 f"{beta[i].item():.6g} for t > 0: β̃_t = β_t (1 − ᾱ_{{t-1}}) / (1 − ᾱ_t), and "
-                 "1 − ᾱ_{t-1} < 1 − ᾱ_t", where)  # fmt: skip
+            fail(said(f"posterior_variance[{i}] is {variance[i].item():.6g}, but 0 < β̃_t ≤ β_t = "
+                      f"{beta[i].item():.6g} for t > 0: β̃_t = β_t (1 − ᾱ_{{t-1}}) / (1 − ᾱ_t), and "
+                      "1 − ᾱ_{t-1} < 1 − ᾱ_t",
+                      ja=f"posterior_variance[{i}] が {variance[i].item():.6g} ですが、t > 0 では 0 < β̃_t ≤ β_t = "
+                      f"{beta[i].item():.6g} となるはずです: β̃_t = β_t (1 − ᾱ_{{t-1}}) / (1 − ᾱ_t) で、"
+                      "1 − ᾱ_{t-1} < 1 − ᾱ_t だからです"), where)  # fmt: skip
     name = "posterior_variance (β̃_t = β_t (1 − ᾱ_{t-1}) / (1 − ᾱ_t))"
     assert_float64_close(variance, expected, where, name=name)

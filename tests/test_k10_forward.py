@@ -15,7 +15,7 @@ import math
 
 import pytest
 import torch
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 
 F64 = torch.float64
 
@@ -43,8 +43,11 @@ def test_10_1_to_model_range(kata, seed, shape):
     assert_tensor(out, shape=shape, dtype=images.dtype, call=where, seed=seed)
     low, high = out.min().item(), out.max().item()
     if (low, high) != (-1.0, 1.0):
-        fail(f"to_model_range maps [0, 1] onto [{low:g}, {high:g}], expected [-1, 1]: black (0) must become -1 and "
-             "white (1) become 1 (stretch by 2, then shift down by 1)", where, seed)  # fmt: skip
+        fail(said(f"to_model_range maps [0, 1] onto [{low:g}, {high:g}], expected [-1, 1]: black (0) must become -1 "
+                  "and white (1) become 1 (stretch by 2, then shift down by 1)",
+                  ja=f"to_model_range が [0, 1] を [{low:g}, {high:g}] に写しています。期待される範囲は [-1, 1] です: "
+                  "黒（0）は -1 に、白（1）は 1 にならなければなりません（2 倍に伸ばしてから、1 だけ下にずらします）"),
+             where, seed)  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, atol=0, rtol=0)
 
 
@@ -54,7 +57,8 @@ def test_10_1_round_trip(kata, monkeypatch):
     images = eighths(0, 1, 2, 3, 5, 5)
     where = call("to_image_range(to_model_range", images) + ")"
     assert_close(kata.to_image_range(kata.to_model_range(images)), images, call=where, atol=1e-7, rtol=0,
-                 name="to_image_range(to_model_range(images)) (compared with the images)")  # fmt: skip
+                 name=said("to_image_range(to_model_range(images)) (compared with the images)",
+                           ja="to_image_range(to_model_range(images))（images と比較）"))  # fmt: skip
 
 
 @pytest.mark.blank("10.2")
@@ -70,12 +74,17 @@ def test_10_2_to_image_range_clamps(kata, seed, shape):
     error_inside = ((out.detach() - expected).abs() * inside).nan_to_num(1.0)
     if (error_inside > 1e-7).any():
         i = int(error_inside.flatten().argmax())
-        fail(f"x = {x.flatten()[i].item():g} became {out.flatten()[i].item():g}, expected "
-             f"{expected.flatten()[i].item():g}: [-1, 1] maps onto [0, 1] by (x + 1) / 2, -1 → 0 and 1 → 1",
+        fail(said(f"x = {x.flatten()[i].item():g} became {out.flatten()[i].item():g}, expected "
+                  f"{expected.flatten()[i].item():g}: [-1, 1] maps onto [0, 1] by (x + 1) / 2, -1 → 0 and 1 → 1",
+                  ja=f"x = {x.flatten()[i].item():g} が {out.flatten()[i].item():g} になっています。期待される値は "
+                  f"{expected.flatten()[i].item():g} です: [-1, 1] は (x + 1) / 2 で [0, 1] に写ります（-1 → 0、1 → 1）"),
              where, seed)  # fmt: skip
     if (out.min().item() < 0 or out.max().item() > 1) and x.max() > 1:
-        fail(f"output spans [{out.min().item():g}, {out.max().item():g}], outside [0, 1]: a sample may overshoot "
-             "[-1, 1], and an image must not; clamp to [0, 1] after rescaling", where, seed)  # fmt: skip
+        fail(said(f"output spans [{out.min().item():g}, {out.max().item():g}], outside [0, 1]: a sample may overshoot "
+                  "[-1, 1], and an image must not; clamp to [0, 1] after rescaling",
+                  ja=f"出力が [{out.min().item():g}, {out.max().item():g}] にわたり、[0, 1] からはみ出しています: "
+                  "サンプルは [-1, 1] をはみ出すことがありますが、画像ははみ出してはいけません。範囲を変換したあとで "
+                  "[0, 1] に clamp してください"), where, seed)  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, atol=1e-7, rtol=0)
 
 
@@ -85,7 +94,8 @@ def test_10_2_round_trip(kata, monkeypatch):
     x = eighths(-1, 1, 2, 3, 5, 5)
     where = call("to_model_range(to_image_range", x) + ")  (x in [-1, 1])"
     assert_close(kata.to_model_range(kata.to_image_range(x)), x, call=where, atol=1e-7, rtol=0,
-                 name="to_model_range(to_image_range(x)) (compared with x)")  # fmt: skip
+                 name=said("to_model_range(to_image_range(x)) (compared with x)",
+                           ja="to_model_range(to_image_range(x))（x と比較）"))  # fmt: skip
 
 
 # --- 10.3: extract -------------------------------------------------------------------------------
@@ -118,18 +128,25 @@ def test_10_3_extract_reads_each_images_step(kata, seed, case):
     expected = extract_by_loop(a, t, shape)
     assert_tensor(out, shape=expected.shape, call=where, seed=seed)
     if out.dtype != torch.float32:
-        fail(f"output has dtype {out.dtype}, expected torch.float32: the schedule is float64, the images float32, "
-             "and the values read for them are float32 (.float())", where, seed)  # fmt: skip
+        fail(said(f"output has dtype {out.dtype}, expected torch.float32: the schedule is float64, the images float32, "
+                  "and the values read for them are float32 (.float())",
+                  ja=f"出力の dtype が {out.dtype} です（期待される dtype は torch.float32）: スケジュールは float64、"
+                  "画像は float32 で、画像のために読み出す値は float32 にします（.float()）"), where, seed)  # fmt: skip
     read = out.detach().flatten().floor().long()  # the step each value came from
     if not torch.equal(read, t):
         b = int((read != t).nonzero()[0])
         why = ""
         if torch.equal(read, t + 1):
-            why = ": every image reads a[t + 1], one step late (timesteps are 0-based)"
+            why = said(": every image reads a[t + 1], one step late (timesteps are 0-based)",
+                       ja=": どの画像も 1 ステップ遅れて a[t + 1] を読んでいます（タイムステップは 0 始まりです）")
         elif torch.equal(read, (t - 1) % T):
-            why = ": every image reads a[t - 1] (and t = 0 wraps round to a[T - 1]): timesteps are 0-based"
-        fail(f"image {b} has t = {steps[b]} but got a[{read[b].item()}]{why}; each image reads a at its own "
-             "timestep, a[t[b]]", where, seed)  # fmt: skip
+            why = said(": every image reads a[t - 1] (and t = 0 wraps round to a[T - 1]): timesteps are 0-based",
+                       ja=": どの画像も a[t - 1] を読んでいます（t = 0 は a[T - 1] に回り込みます）: "
+                       "タイムステップは 0 始まりです")  # fmt: skip
+        fail(said(f"image {b} has t = {steps[b]} but got a[{read[b].item()}]{why}; each image reads a at its own "
+                  "timestep, a[t[b]]",
+                  ja=f"画像 {b} は t = {steps[b]} ですが、a[{read[b].item()}] を受け取っています{why}。各画像は"
+                  "自分のタイムステップの a、つまり a[t[b]] を読みます"), where, seed)  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, atol=1e-6, rtol=1e-6)
 
 
@@ -141,7 +158,8 @@ def test_10_3_extract_broadcasts_over_images(kata):
     where = call("extract", a, t, x.shape) + " * x"
     out = kata.extract(a, t, x.shape) * x
     expected = torch.stack([torch.full((3, 4, 5), 3.0), torch.full((3, 4, 5), 0.5)])
-    assert_close(out, expected, call=where, name="extract(a, t, x.shape) * x (image b scaled by a[t[b]])")
+    assert_close(out, expected, call=where, name=said("extract(a, t, x.shape) * x (image b scaled by a[t[b]])",
+                                                      ja="extract(a, t, x.shape) * x（画像 b を a[t[b]] 倍したもの）"))
 
 
 # --- 10.4: q_sample ------------------------------------------------------------------------------
@@ -200,17 +218,25 @@ def explain_q_sample(out, x0, t, noise, betas):
     ab_prev = ab_prev.view_as(ab)
     x0, noise = x0.double(), noise.double()
     forms = {
-        "√√ᾱ: the square root is taken twice (√ᾱ of a value that was already √ᾱ)":
+        said("√√ᾱ: the square root is taken twice (√ᾱ of a value that was already √ᾱ)",
+             ja="√√ᾱ: 平方根を 2 回取っています（すでに √ᾱ になっている値から、さらに √ を取っています）"):
             ab.sqrt().sqrt() * x0 + (1 - ab).sqrt() * noise,
-        "ᾱ_{t-1} (alpha_bar_prev) where Eq. 4 has ᾱ_t": ab_prev.sqrt() * x0 + (1 - ab_prev).sqrt() * noise,
-        "the variances ᾱ and 1 − ᾱ where Eq. 4 has their square roots": ab * x0 + (1 - ab) * noise,
-        "α_t = 1 − β_t, one step's factor, where Eq. 4 has ᾱ_t, the product over steps 0..t":
+        said("ᾱ_{t-1} (alpha_bar_prev) where Eq. 4 has ᾱ_t",
+             ja="Eq. 4 の ᾱ_t のところで ᾱ_{t-1}（alpha_bar_prev）を使っています"):
+            ab_prev.sqrt() * x0 + (1 - ab_prev).sqrt() * noise,
+        said("the variances ᾱ and 1 − ᾱ where Eq. 4 has their square roots",
+             ja="Eq. 4 では平方根を取るところで、分散 ᾱ と 1 − ᾱ をそのまま使っています"):
+            ab * x0 + (1 - ab) * noise,
+        said("α_t = 1 − β_t, one step's factor, where Eq. 4 has ᾱ_t, the product over steps 0..t",
+             ja="Eq. 4 のステップ 0..t にわたる積 ᾱ_t のところで、1 ステップ分の係数 α_t = 1 − β_t を使っています"):
             (1 - beta).sqrt() * x0 + beta.sqrt() * noise,
-        "√β_t on the noise, one step's, where Eq. 4 has √(1 − ᾱ_t)": ab.sqrt() * x0 + beta.sqrt() * noise,
+        said("√β_t on the noise, one step's, where Eq. 4 has √(1 − ᾱ_t)",
+             ja="ノイズに、Eq. 4 の √(1 − ᾱ_t) ではなく 1 ステップ分の √β_t を掛けています"):
+            ab.sqrt() * x0 + beta.sqrt() * noise,
     }  # fmt: skip
     for what, value in forms.items():
         if torch.allclose(out, value, atol=1e-5, rtol=1e-4):
-            return f": it is {what}"
+            return said(f": it is {what}", ja=f": {what}")
     return ""
 
 
@@ -226,14 +252,19 @@ def test_10_4_q_sample_is_eq_4(kata, monkeypatch, seed, case):
     expected = q_sample_by_loop(x0, t, noise, alpha_bar).float()
     assert_tensor(out, shape=x0.shape, call=where, seed=seed)
     if out.dtype == F64:
-        fail("x_t is float64, expected float32 like x0: ᾱ came straight from the float64 schedule; extract reads "
-             "it as float32, shaped (B, 1, 1, 1) to scale each image by its own ᾱ_t", where, seed)  # fmt: skip
+        fail(said("x_t is float64, expected float32 like x0: ᾱ came straight from the float64 schedule; extract reads "
+                  "it as float32, shaped (B, 1, 1, 1) to scale each image by its own ᾱ_t",
+                  ja="x_t が float64 です。x0 と同じ float32 になるはずです: ᾱ を float64 のスケジュールからそのまま"
+                  "取っています。extract は ᾱ を float32 で、各画像をそれぞれの ᾱ_t でスケールできるよう "
+                  "(B, 1, 1, 1) の形で読み出します"), where, seed)  # fmt: skip
     assert_tensor(out, dtype=x0.dtype, call=where, seed=seed)
     if not torch.allclose(out.detach(), expected, atol=1e-5, rtol=1e-4):
         explanation = explain_q_sample(out, x0, t, noise, SCHEDULES[case[0]])
         if explanation:
-            fail(f"x_t is not √ᾱ_t x0 + √(1 − ᾱ_t) ε (DDPM Eq. 4){explanation}", where, seed)
-    assert_close(out, expected, call=where, seed=seed, name="x_t (compared with √ᾱ_t x0 + √(1 − ᾱ_t) ε)")
+            fail(said(f"x_t is not √ᾱ_t x0 + √(1 − ᾱ_t) ε (DDPM Eq. 4){explanation}",
+                      ja=f"x_t が √ᾱ_t x0 + √(1 − ᾱ_t) ε（DDPM Eq. 4）になっていません{explanation}"), where, seed)
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("x_t (compared with √ᾱ_t x0 + √(1 − ᾱ_t) ε)", ja="x_t（√ᾱ_t x0 + √(1 − ᾱ_t) ε と比較）"))
 
 
 DRAWS = 20_000
@@ -264,14 +295,22 @@ def test_10_4_q_sample_mean_and_variance(kata, monkeypatch):
     for k, step in enumerate(STATS_STEPS):
         for p in range(4):
             if abs(mean[k, p] - expected_mean[k, p]) > mean_tol[k, p]:
-                fail(f"at t = {step}, pixel x0 = {x0_one.flatten()[p].item():g}: the mean of x_t over {DRAWS} draws "
-                     f"is {mean[k, p].item():.5g}, expected √ᾱ_t x0 = {expected_mean[k, p].item():.5g} "
-                     f"(± {mean_tol[k, p].item():.2g}, 5 standard errors): the signal keeps a factor √ᾱ_t",
+                fail(said(f"at t = {step}, pixel x0 = {x0_one.flatten()[p].item():g}: the mean of x_t over {DRAWS} "
+                          f"draws is {mean[k, p].item():.5g}, expected √ᾱ_t x0 = {expected_mean[k, p].item():.5g} "
+                          f"(± {mean_tol[k, p].item():.2g}, 5 standard errors): the signal keeps a factor √ᾱ_t",
+                          ja=f"t = {step}、画素 x0 = {x0_one.flatten()[p].item():g} で: {DRAWS} 回の抽出での x_t の"
+                          f"平均が {mean[k, p].item():.5g} です。期待される値は √ᾱ_t x0 = "
+                          f"{expected_mean[k, p].item():.5g} です（± {mean_tol[k, p].item():.2g}、標準誤差の 5 倍）: "
+                          "信号には係数 √ᾱ_t が掛かります"),
                      where, 0)  # fmt: skip
             if abs(variance[k, p] - expected_var[k, p]) > var_tol[k, p]:
-                fail(f"at t = {step}: the variance of x_t over {DRAWS} draws is {variance[k, p].item():.5g}, "
-                     f"expected 1 − ᾱ_t = {expected_var[k, p].item():.5g} (± {var_tol[k, p].item():.2g}, "
-                     "5 standard errors): the noise gets a factor √(1 − ᾱ_t)", where, 0)  # fmt: skip
+                fail(said(f"at t = {step}: the variance of x_t over {DRAWS} draws is {variance[k, p].item():.5g}, "
+                          f"expected 1 − ᾱ_t = {expected_var[k, p].item():.5g} (± {var_tol[k, p].item():.2g}, "
+                          "5 standard errors): the noise gets a factor √(1 − ᾱ_t)",
+                          ja=f"t = {step} で: {DRAWS} 回の抽出での x_t の分散が {variance[k, p].item():.5g} です。"
+                          f"期待される値は 1 − ᾱ_t = {expected_var[k, p].item():.5g} です"
+                          f"（± {var_tol[k, p].item():.2g}、標準誤差の 5 倍）: ノイズには係数 √(1 − ᾱ_t) が掛かります"),
+                     where, 0)  # fmt: skip
 
 
 @pytest.mark.blank("10.4")
@@ -288,10 +327,15 @@ def test_10_4_images_in_0_1_are_refused(kata, monkeypatch):
         kata.q_sample(images, t, noise, schedule)
     except ValueError as e:
         if "to_model_range" not in str(e):
-            fail(f"q_sample raised ValueError({str(e)!r}): the error should say to call to_model_range", where)
+            fail(said(f"q_sample raised ValueError({str(e)!r}): the error should say to call to_model_range",
+                      ja=f"q_sample が ValueError({str(e)!r}) を送出しました: エラーメッセージでは to_model_range を"
+                      "呼ぶよう伝えてください"), where)  # fmt: skip
         return
-    fail("q_sample accepted images in [0, 1]: inside the model images live in [-1, 1], and a [0, 1] image must "
-         "raise check_model_range's ValueError (leave its call at the top of q_sample)", where)  # fmt: skip
+    fail(said("q_sample accepted images in [0, 1]: inside the model images live in [-1, 1], and a [0, 1] image must "
+              "raise check_model_range's ValueError (leave its call at the top of q_sample)",
+              ja="q_sample が [0, 1] の画像を受け付けました: モデルの中では画像は [-1, 1] の範囲にあり、[0, 1] の画像"
+              "には check_model_range の ValueError を送出させなければなりません（q_sample の先頭にあるその呼び出しを"
+              "残してください）"), where)  # fmt: skip
 
 
 @pytest.mark.blank("10.4")

@@ -17,7 +17,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms
+from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms, said
 from torch import nn
 
 
@@ -96,16 +96,20 @@ class Layers:
     def conv1_given(self, where, seed):
         found = next((copy for name, _, copy in self.calls if name == "conv1"), None)
         if found is None:
-            fail("ResBlock.forward never called self.conv1: the first layer is self.norm1, SiLU, then self.conv1",
-                 where, seed)  # fmt: skip
+            fail(said("ResBlock.forward never called self.conv1: the first layer is self.norm1, SiLU, then self.conv1",
+                      ja="ResBlock.forward が self.conv1 を一度も呼んでいません: 一つ目の層は self.norm1、SiLU、"
+                      "そして self.conv1 です"), where, seed)  # fmt: skip
         return found
 
     def h_at_second_layer(self, where, seed):
         found = self.h()
         if found is None:
-            fail("ResBlock.forward never called self.norm2 after self.conv1: the second layer starts with it (use "
-                 "the block's own layers: self.norm1, self.conv1, self.time_proj, self.norm2, self.conv2, self.skip)",
-                 where, seed)  # fmt: skip
+            fail(said("ResBlock.forward never called self.norm2 after self.conv1: the second layer starts with it "
+                      "(use the block's own layers: self.norm1, self.conv1, self.time_proj, self.norm2, self.conv2, "
+                      "self.skip)",
+                      ja="ResBlock.forward が self.conv1 のあとに self.norm2 を一度も呼んでいません: 二つ目の層は "
+                      "self.norm2 から始まります（ブロック自身の層を使ってください: self.norm1、self.conv1、"
+                      "self.time_proj、self.norm2、self.conv2、self.skip）"), where, seed)  # fmt: skip
         return found
 
 
@@ -162,7 +166,8 @@ def test_12_1_conv1_given_silu_of_norm1(kata, seed, case):
     with torch.no_grad():
         layers.run(block, x, temb)
         expected = F.silu(group_norm(block.norm1, x))
-    name = "what conv1 was given (SiLU(norm1(x)): normalise, activate, then convolve)"
+    name = said("what conv1 was given (SiLU(norm1(x)): normalise, activate, then convolve)",
+                ja="conv1 に渡されたもの（SiLU(norm1(x)): 正規化し、活性化してから畳み込みます）")
     assert_close(layers.conv1_given(where, seed), expected, call=where, seed=seed, name=name)
 
 
@@ -175,7 +180,8 @@ def test_12_1_h_is_conv1_output(kata, seed, case):
         layers.run(block, x, temb)
         expected = first_layer(block, x)
     _, h = layers.h_at_second_layer(where, seed)
-    name = "h after the first layer, as the second layer found it (conv1(SiLU(norm1(x))), nothing after the conv)"
+    name = said("h after the first layer, as the second layer found it (conv1(SiLU(norm1(x))), nothing after the conv)",
+                ja="二つ目の層が受け取った、一つ目の層のあとの h（conv1(SiLU(norm1(x)))。畳み込みのあとには何もしません）")
     assert_close(h, expected, call=where, seed=seed, name=name)
 
 
@@ -209,10 +215,14 @@ def test_12_2_time_added_per_channel(kata, seed, case):
         expected = (time_term(block, temb) - time_term(block, other)).expand_as(reached[0])
     difference = reached[0] - reached[1]  # the first layer does not read temb: the time term is what differs
     if not difference.any():
-        fail("h reached the second layer the same whatever temb was: the time vector was not added "
-             "(h = h + time_proj(SiLU(temb)), one value per channel)", where, seed)  # fmt: skip
-    name = ("the difference two time vectors make to h where the second layer reads it (time_proj(SiLU(temb))"
-            "[:, :, None, None]: one value per image and channel, the same at every pixel)")  # fmt: skip
+        fail(said("h reached the second layer the same whatever temb was: the time vector was not added "
+                  "(h = h + time_proj(SiLU(temb)), one value per channel)",
+                  ja="temb が何であっても、二つ目の層に届く h が同じです: 時刻ベクトルが足されていません"
+                  "（h = h + time_proj(SiLU(temb))、チャネルごとに一つの値）"), where, seed)  # fmt: skip
+    name = said("the difference two time vectors make to h where the second layer reads it (time_proj(SiLU(temb))"
+                "[:, :, None, None]: one value per image and channel, the same at every pixel)",
+                ja="二つの時刻ベクトルが、二つ目の層の読む h に生む差（time_proj(SiLU(temb))[:, :, None, None]: "
+                "画像とチャネルごとに一つの値で、どのピクセルでも同じ）")  # fmt: skip
     assert_close(difference, expected, call=where, seed=seed, name=name)
 
 
@@ -242,8 +252,10 @@ def test_12_3_second_layer_and_skip(kata, seed, case):
     assert_tensor(out, shape=h.shape, dtype=x.dtype, call=where, seed=seed)
     with torch.no_grad():
         expected = second_layer(block, h, x)
-    skip = "x" if isinstance(block.skip, nn.Identity) else "skip(x), a 1×1 conv: C_in ≠ C_out"
-    name = f"output (conv2(SiLU(norm2(h))) + {skip}, from the h the second layer was given)"
+    skip = "x" if isinstance(block.skip, nn.Identity) else said("skip(x), a 1×1 conv: C_in ≠ C_out",
+                                                                ja="skip(x)、1×1 の畳み込み: C_in ≠ C_out")
+    name = said(f"output (conv2(SiLU(norm2(h))) + {skip}, from the h the second layer was given)",
+                ja=f"出力（conv2(SiLU(norm2(h))) + {skip}。二つ目の層に渡された h から計算）")
     assert_close(out, expected, call=where, seed=seed, name=name)
 
 
@@ -256,7 +268,7 @@ def test_12_3_second_layer_gradients(kata, seed, case):
     out = layers.run(block, x, temb)
     h, h_then = layers.h_at_second_layer(where, seed)
     (h_o,) = leaves(h_then)
-    inputs = {"h (where the second layer reads it)": (h, h_o),
+    inputs = {said("h (where the second layer reads it)", ja="h（二つ目の層が読むところ）"): (h, h_o),
               **parameter_pairs(block, oracle, "norm2", "conv2", "skip")}  # fmt: skip
     assert_gradients(out, second_layer(oracle, h_o, x), inputs, call=where + ", then backward()", seed=seed)
 
@@ -284,7 +296,8 @@ def test_12_4_nearest_then_conv(kata, seed, case):
         expected = upsample_by_spec(layer, x)
     where = call(f"Upsample({C})", x)
     assert_tensor(out, shape=(B, C, 2 * H, 2 * W), dtype=x.dtype, call=where, seed=seed)
-    name = "output (conv(each pixel repeated 2×2): nearest neighbour, then the conv)"
+    name = said("output (conv(each pixel repeated 2×2): nearest neighbour, then the conv)",
+                ja="出力（conv(各ピクセルを 2×2 に繰り返したもの): 最近傍補間、そのあと畳み込み）")
     assert_close(out, expected, call=where, seed=seed, name=name)
 
 
@@ -344,7 +357,8 @@ def test_12_5_attention_among_pixels(kata, seed, case):
         out = layer(x)
         expected = self_attention_by_spec(layer, x)
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=seed)
-    name = "output (x + attention among the H·W pixels of norm(x), each pixel a token of C features)"
+    name = said("output (x + attention among the H·W pixels of norm(x), each pixel a token of C features)",
+                ja="出力（x + norm(x) の H·W 個のピクセルの間のアテンション。各ピクセルが C 個の特徴を持つトークン）")
     assert_close(out, expected, call=where, seed=seed, name=name)
 
 
@@ -358,8 +372,10 @@ def test_12_5_each_output_stays_at_its_pixel(kata, seed, case):
     with torch.no_grad():
         out, out_shuffled = layer(x), layer(shuffled)
     where = call(f"SelfAttention2d({C})", shuffled) + "    (x with its pixels shuffled)"
-    name = ("output for the shuffled pixels (attention has no notion of place: shuffling the pixels "
-            "shuffles the output the same way, each pixel's output stays at its pixel)")  # fmt: skip
+    name = said("output for the shuffled pixels (attention has no notion of place: shuffling the pixels "
+                "shuffles the output the same way, each pixel's output stays at its pixel)",
+                ja="ピクセルを並べ替えたときの出力（アテンションは位置を知りません: ピクセルを並べ替えると出力も同じ"
+                "ように並べ替わり、各ピクセルの出力はそのピクセルに留まります）")  # fmt: skip
     assert_close(out_shuffled, out.flatten(2)[:, :, order].reshape(B, C, H, W), call=where, seed=seed, name=name)
 
 
@@ -374,7 +390,9 @@ def test_12_5_context_is_ignored(kata, seed, case):
         out = layer(x, context, mask)
         expected = self_attention_by_spec(layer, x)
     where = call(f"SelfAttention2d({C})", x, context, mask)
-    name = "output given a context and its mask (self-attention ignores both: only kata 16's layers read them)"
+    name = said("output given a context and its mask (self-attention ignores both: only kata 16's layers read them)",
+                ja="コンテキストとそのマスクを与えたときの出力（自己注意はどちらも無視します: それらを読むのは kata 16 "
+                "の層だけです）")
     assert_close(out, expected, call=where, seed=seed, name=name)
 
 

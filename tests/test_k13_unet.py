@@ -22,7 +22,7 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms
+from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms, said
 from torch import nn
 
 # 2 and 3 levels, 3 and 1 image channels, H ≠ W, batch 1 and more, attention at different levels
@@ -177,7 +177,8 @@ class Parts:
     def first(self, name, where, seed, why=""):
         found = next((c for c in self.calls if c.name == name), None)
         if found is None:
-            fail(f"UNet.forward never called {shown(name)}{why}", where, seed)
+            fail(said(f"UNet.forward never called {shown(name)}{why}",
+                      ja=f"UNet.forward が {shown(name)} を一度も呼んでいません{why}"), where, seed)
         return found
 
     def in_order(self, names, where, seed, why=""):
@@ -186,7 +187,8 @@ class Parts:
         at = [self.calls.index(c) for c in calls]
         for a, b, i, j in zip(names, names[1:], at, at[1:]):
             if j < i:
-                fail(f"UNet.forward called {shown(b)} before {shown(a)}{why}", where, seed)
+                fail(said(f"UNet.forward called {shown(b)} before {shown(a)}{why}",
+                          ja=f"UNet.forward が {shown(a)} より先に {shown(b)} を呼んでいます{why}"), where, seed)
         return dict(zip(names, calls))
 
 
@@ -200,7 +202,8 @@ def close(a, b):
 
 
 def check_temb(call_, temb, where, seed):
-    name = f"the time vector {shown(call_.name)} was given (the same temb for every ResBlock)"
+    name = said(f"the time vector {shown(call_.name)} was given (the same temb for every ResBlock)",
+                ja=f"{shown(call_.name)} に渡された時刻ベクトル（どの ResBlock にも同じ temb を渡します）")
     assert_close(call_.given.get("temb"), temb, call=where, seed=seed, name=name)
 
 
@@ -208,15 +211,22 @@ def check_context(call_, args, where, seed):
     """Was the attention layer of this call given forward's context and its mask?"""
     context, mask = args[2:]
     got, got_mask = call_.live.get("context"), call_.live.get("context_mask")
-    layer, how = shown(call_.name), "every attention layer takes them: attn(h, context, context_mask)"
+    layer = shown(call_.name)
+    how = said("every attention layer takes them: attn(h, context, context_mask)",
+               ja="アテンション層はどれもこれらを受け取ります: attn(h, context, context_mask)")
     if got is None:
-        fail(f"{layer} was given no context: {how}", where, seed)
+        fail(said(f"{layer} was given no context: {how}", ja=f"{layer} にコンテキストが渡されていません: {how}"),
+             where, seed)  # fmt: skip
     if got is mask:
-        fail(f"{layer} was given the mask as its context: {how}", where, seed)
-    assert_close(call_.given["context"], context, call=where, seed=seed, name=f"the context {layer} was given")
+        fail(said(f"{layer} was given the mask as its context: {how}",
+                  ja=f"{layer} にコンテキストとしてマスクが渡されています: {how}"), where, seed)
+    assert_close(call_.given["context"], context, call=where, seed=seed,
+                 name=said(f"the context {layer} was given", ja=f"{layer} に渡されたコンテキスト"))
     if got_mask is None:
-        fail(f"{layer} was given the context but not its mask: {how}", where, seed)
-    assert_close(call_.given["context_mask"], mask, call=where, seed=seed, name=f"the context mask {layer} was given")
+        fail(said(f"{layer} was given the context but not its mask: {how}",
+                  ja=f"{layer} にコンテキストは渡されていますが、そのマスクが渡されていません: {how}"), where, seed)
+    assert_close(call_.given["context_mask"], mask, call=where, seed=seed,
+                 name=said(f"the context mask {layer} was given", ja=f"{layer} に渡されたコンテキストのマスク"))
 
 
 # --- 13.1: the time vector and the input conv -------------------------------------------------
@@ -233,12 +243,20 @@ def test_13_1_time_vector_and_input_conv(kata, seed, case):
         expected_temb, expected_h = time_by_spec(unet.time, t), conv(unet.inc, x)
     first = next((c for c in parts.calls if c.name in resblocks(unet)), None)
     if first is None:
-        fail("UNet.forward called no ResBlock: the down path starts with self.down_blocks[0](h, temb)", where, seed)
+        fail(said("UNet.forward called no ResBlock: the down path starts with self.down_blocks[0](h, temb)",
+                  ja="UNet.forward が ResBlock を一つも呼んでいません: 下りパスは self.down_blocks[0](h, temb) から"
+                  "始まります"), where, seed)  # fmt: skip
     temb = first.given.get("temb")
-    assert_tensor(temb, shape=expected_temb.shape, call=where, seed=seed, name="the time vector (temb)")
-    name = f"the time vector {shown(first.name)} was given (self.time(t): the timesteps through kata 11's TimeMLP)"
+    assert_tensor(temb, shape=expected_temb.shape, call=where, seed=seed,
+                  name=said("the time vector (temb)", ja="時刻ベクトル（temb）"))
+    name = said(f"the time vector {shown(first.name)} was given (self.time(t): the timesteps through kata 11's "
+                "TimeMLP)",
+                ja=f"{shown(first.name)} に渡された時刻ベクトル（self.time(t): タイムステップを kata 11 の TimeMLP に"
+                "通したもの）")  # fmt: skip
     assert_close(temb, expected_temb, call=where, seed=seed, name=name)
-    name = f"what {shown(first.name)} was given (self.inc(x): the image through the input conv, nothing after it)"
+    name = said(f"what {shown(first.name)} was given (self.inc(x): the image through the input conv, nothing after it)",
+                ja=f"{shown(first.name)} に渡されたもの（self.inc(x): 画像を入力の畳み込みに通したもの。そのあとには"
+                "何もしません）")  # fmt: skip
     assert_close(first.x, expected_h, call=where, seed=seed, name=name)
 
 
@@ -251,7 +269,9 @@ def test_13_1_gradients(kata, seed, case):
     parts.run(unet, x, t, context, mask)
     first = next((c for c in parts.calls if c.name in resblocks(unet)), None)
     if first is None:
-        fail("UNet.forward called no ResBlock: the down path starts with self.down_blocks[0](h, temb)", where, seed)
+        fail(said("UNet.forward called no ResBlock: the down path starts with self.down_blocks[0](h, temb)",
+                  ja="UNet.forward が ResBlock を一つも呼んでいません: 下りパスは self.down_blocks[0](h, temb) から"
+                  "始まります"), where, seed)  # fmt: skip
     mine = torch.cat([first.live.get("temb").flatten(), next(iter(first.live.values())).flatten()])
     expected = torch.cat([time_by_spec(unet.time, t).flatten(), conv(unet.inc, x_o).flatten()])
     inputs = {"x": (x, x_o), **parameters(unet, "time", "inc")}
@@ -269,7 +289,9 @@ def test_13_2_down_path(kata, seed, case):
     parts = Parts(unet, stop_before=["mid1"])
     with torch.no_grad():
         parts.run(unet, *args)
-    order = ": at each level, its ResBlock, its attention (with the context), keep the skip, then the downsample"
+    order = said(": at each level, its ResBlock, its attention (with the context), keep the skip, then the downsample",
+                 ja=": 各レベルで、その ResBlock、そのアテンション（コンテキストを渡して）、スキップを取っておき、"
+                 "そしてダウンサンプルの順です")  # fmt: skip
     names = [f"{part}.{i}" for i in range(levels(unet)) for part in ("down_blocks", "down_attn", "downsamples")]
     calls = parts.in_order([*names, "mid1"], where, seed, order)
     start = calls["down_blocks.0"]
@@ -277,21 +299,26 @@ def test_13_2_down_path(kata, seed, case):
     with torch.no_grad():
         for i in range(levels(unet)):
             block = calls[f"down_blocks.{i}"]
-            name = f"what {shown(block.name)} was given (h from the level above, downsampled)"
+            name = said(f"what {shown(block.name)} was given (h from the level above, downsampled)",
+                        ja=f"{shown(block.name)} に渡されたもの（一つ上のレベルからの h をダウンサンプルしたもの）")
             if i:
                 assert_close(block.x, h, call=where, seed=seed, name=name)
             check_temb(block, temb, where, seed)
             h = unet.down_blocks[i](h, temb)
             attn = calls[f"down_attn.{i}"]
-            name = f"what {shown(attn.name)} was given (the output of self.down_blocks[{i}])"
+            name = said(f"what {shown(attn.name)} was given (the output of self.down_blocks[{i}])",
+                        ja=f"{shown(attn.name)} に渡されたもの（self.down_blocks[{i}] の出力）")
             assert_close(attn.x, h, call=where, seed=seed, name=name)
             check_context(attn, args, where, seed)
             h = unet.down_attn[i](h)
             down = calls[f"downsamples.{i}"]
-            name = f"what {shown(down.name)} was given (the output of self.down_attn[{i}])"
+            name = said(f"what {shown(down.name)} was given (the output of self.down_attn[{i}])",
+                        ja=f"{shown(down.name)} に渡されたもの（self.down_attn[{i}] の出力）")
             assert_close(down.x, h, call=where, seed=seed, name=name)
             h = unet.downsamples[i](h)
-    name = "what the middle (self.mid1) was given: h after the last level (its downsample is an Identity)"
+    name = said("what the middle (self.mid1) was given: h after the last level (its downsample is an Identity)",
+                ja="中間部（self.mid1）に渡されたもの: 最後のレベルのあとの h（最後のレベルのダウンサンプルは Identity"
+                " です）")  # fmt: skip
     assert_close(calls["mid1"].x, h, call=where, seed=seed, name=name)
 
 
@@ -312,12 +339,18 @@ def test_13_2_each_level_keeps_its_skip(kata, seed, case):
     for i, skip in enumerate(skips):
         j, c = L - 1 - i, skip.shape[1]
         got = parts.first(f"up_blocks.{j}", where, seed).x  # cat([h, skip]) (or [skip, h]: that is 13.4's)
-        what = f"the skip of level {i}: h after self.down_blocks[{i}] and self.down_attn[{i}], kept before downsampling"
+        what = said(f"the skip of level {i}: h after self.down_blocks[{i}] and self.down_attn[{i}], kept before "
+                    "downsampling",
+                    ja=f"レベル {i} のスキップ、つまり self.down_blocks[{i}] と self.down_attn[{i}] のあとの h を"
+                    "ダウンサンプルの前に取っておいたもの")  # fmt: skip
         if got.shape[-2:] != skip.shape[-2:]:
-            fail(f"self.up_blocks[{j}] was given {tuple(got.shape)}: its skip should be {what}, "
-                 f"{tuple(skip.shape)}, at the resolution of level {i}", where, seed)  # fmt: skip
+            fail(said(f"self.up_blocks[{j}] was given {tuple(got.shape)}: its skip should be {what}, "
+                      f"{tuple(skip.shape)}, at the resolution of level {i}",
+                      ja=f"self.up_blocks[{j}] に {tuple(got.shape)} が渡されています: スキップは{what}で、"
+                      f"レベル {i} の解像度の {tuple(skip.shape)} のはずです"), where, seed)  # fmt: skip
         if not close(got[:, :c], skip):
-            name = f"the last {c} channels self.up_blocks[{j}] was given ({what})"
+            name = said(f"the last {c} channels self.up_blocks[{j}] was given ({what})",
+                        ja=f"self.up_blocks[{j}] に渡されたものの最後の {c} チャネル（{what}）")
             assert_close(got[:, -c:], skip, call=where, seed=seed, name=name)
 
 
@@ -332,22 +365,28 @@ def test_13_3_middle(kata, seed, case):
     with torch.no_grad():
         parts.run(unet, *args)
     temb = parts.first("down_blocks.0", where, seed).given.get("temb")
-    order = ": the middle is self.mid1, self.mid_attn, self.mid2"
+    order = said(": the middle is self.mid1, self.mid_attn, self.mid2",
+                 ja=": 中間部は self.mid1、self.mid_attn、self.mid2 の順です")
     calls = parts.in_order(["mid1", "mid_attn", "mid2"], where, seed, order)
     mid1, attn, mid2 = calls.values()
     with torch.no_grad():
         check_temb(mid1, temb, where, seed)
         h = unet.mid1(mid1.x, temb)  # from whatever the down path gave the middle
-        assert_close(attn.x, h, call=where, seed=seed, name="what self.mid_attn was given (the output of self.mid1)")
+        assert_close(attn.x, h, call=where, seed=seed,
+                     name=said("what self.mid_attn was given (the output of self.mid1)",
+                               ja="self.mid_attn に渡されたもの（self.mid1 の出力）"))
         check_context(attn, args, where, seed)
         h = unet.mid_attn(h)
-        assert_close(mid2.x, h, call=where, seed=seed, name="what self.mid2 was given (the output of self.mid_attn)")
+        assert_close(mid2.x, h, call=where, seed=seed,
+                     name=said("what self.mid2 was given (the output of self.mid_attn)",
+                               ja="self.mid2 に渡されたもの（self.mid_attn の出力）"))
         check_temb(mid2, temb, where, seed)
         h = unet.mid2(h, temb)
     got = parts.first("up_blocks.0", where, seed).x  # cat([h, skip]) (or [skip, h]: that is 13.4's)
     c = h.shape[1]
     if not close(got[:, -c:], h):
-        name = f"the first {c} channels self.up_blocks[0] was given (h after the middle: the output of self.mid2)"
+        name = said(f"the first {c} channels self.up_blocks[0] was given (h after the middle: the output of self.mid2)",
+                    ja=f"self.up_blocks[0] に渡されたものの最初の {c} チャネル（中間部のあとの h: self.mid2 の出力）")
         assert_close(got[:, :c], h, call=where, seed=seed, name=name)
 
 
@@ -365,7 +404,10 @@ def test_13_4_up_path(kata, seed, case):
     temb = parts.first("down_blocks.0", where, seed).given.get("temb")
     skips = [parts.first(f"down_attn.{i}", where, seed).out for i in range(L)]  # what the down path kept
     h = parts.first("mid2", where, seed).out  # the up path is graded from whatever the middle gave it
-    order = ": at each level, cat with the skip, its ResBlock, its attention (with the context), then its upsample"
+    order = said(": at each level, cat with the skip, its ResBlock, its attention (with the context), then its "
+                 "upsample",
+                 ja=": 各レベルで、スキップと cat し、その ResBlock、そのアテンション（コンテキストを渡して）、"
+                 "そしてアップサンプルの順です")  # fmt: skip
     names = [f"{part}.{j}" for j in range(L) for part in ("up_blocks", "up_attn", "upsamples")]
     calls = parts.in_order(names, where, seed, order)
     with torch.no_grad():
@@ -374,20 +416,27 @@ def test_13_4_up_path(kata, seed, case):
             block = calls[f"up_blocks.{j}"]
             expected = torch.cat([h, skips[i]], dim=1)
             if close(block.x, torch.cat([skips[i], h], dim=1)) and not close(block.x, expected):
-                fail(f"{shown(block.name)} was given torch.cat([skip, h]): the skip first. torch.cat([h, skip], dim=1) "
-                     "puts h first, as the block's weights expect", where, seed)  # fmt: skip
-            name = (f"what {shown(block.name)} was given (torch.cat([h, skip], dim=1): h, then the skip of level {i}, "
-                    f"the last one kept of those left)")  # fmt: skip
+                fail(said(f"{shown(block.name)} was given torch.cat([skip, h]): the skip first. "
+                          "torch.cat([h, skip], dim=1) puts h first, as the block's weights expect",
+                          ja=f"{shown(block.name)} に torch.cat([skip, h]) が渡されています: スキップが先になって"
+                          "います。torch.cat([h, skip], dim=1) なら、ブロックの重みが想定するとおり h が先になります"),
+                     where, seed)  # fmt: skip
+            name = said(f"what {shown(block.name)} was given (torch.cat([h, skip], dim=1): h, then the skip of "
+                        f"level {i}, the last one kept of those left)",
+                        ja=f"{shown(block.name)} に渡されたもの（torch.cat([h, skip], dim=1): h、続いてレベル {i} の"
+                        "スキップ。残っているうち最後に取っておいたもの）")  # fmt: skip
             assert_close(block.x, expected, call=where, seed=seed, name=name)
             check_temb(block, temb, where, seed)
             h = unet.up_blocks[j](expected, temb)
             attn = calls[f"up_attn.{j}"]
-            name = f"what {shown(attn.name)} was given (the output of self.up_blocks[{j}])"
+            name = said(f"what {shown(attn.name)} was given (the output of self.up_blocks[{j}])",
+                        ja=f"{shown(attn.name)} に渡されたもの（self.up_blocks[{j}] の出力）")
             assert_close(attn.x, h, call=where, seed=seed, name=name)
             check_context(attn, args, where, seed)
             h = unet.up_attn[j](h)
             up = calls[f"upsamples.{j}"]
-            name = f"what {shown(up.name)} was given (the output of self.up_attn[{j}])"
+            name = said(f"what {shown(up.name)} was given (the output of self.up_attn[{j}])",
+                        ja=f"{shown(up.name)} に渡されたもの（self.up_attn[{j}] の出力）")
             assert_close(up.x, h, call=where, seed=seed, name=name)
             h = unet.upsamples[j](h)
 
@@ -406,7 +455,8 @@ def test_13_5_output_norm_silu_conv(kata, seed, case):
     assert_tensor(out, shape=args[0].shape, dtype=args[0].dtype, call=where, seed=seed)
     with torch.no_grad():
         expected = output_by_spec(unet, h)
-    name = "output (out_conv(SiLU(out_norm(h))), from the h the up path gave)"
+    name = said("output (out_conv(SiLU(out_norm(h))), from the h the up path gave)",
+                ja="出力（out_conv(SiLU(out_norm(h)))。上りパスが渡した h から計算）")
     assert_close(out, expected, call=where, seed=seed, name=name)
 
 
@@ -418,7 +468,8 @@ def test_13_5_output_gradients(kata, seed, case):
     out = parts.run(unet, *args)
     last = parts.first(f"upsamples.{levels(unet) - 1}", where, seed)
     h_o = last.out.requires_grad_()
-    inputs = {"h (the up path's output)": (last.live_out, h_o), **parameters(unet, "out_norm", "out_conv")}
+    inputs = {said("h (the up path's output)", ja="h（上りパスの出力）"): (last.live_out, h_o),
+              **parameters(unet, "out_norm", "out_conv")}  # fmt: skip
     assert_gradients(out, output_by_spec(unet, h_o), inputs, call=where + ", then backward()", seed=seed)
 
 
@@ -429,8 +480,10 @@ def test_13_5_whole_unet_values_and_gradients(kata, seed, case):
     x, x_o = x.requires_grad_(), x.detach().clone().requires_grad_()
     out, expected = unet(x, *rest), unet_by_spec(unet, x_o, *rest)
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=seed)
-    name = ("output of the whole U-Net, every blank together (time and input conv, down path, middle, up path "
-            "with the skips, output layer): where another blank of forward fails, fix that one first")  # fmt: skip
+    name = said("output of the whole U-Net, every blank together (time and input conv, down path, middle, up path "
+                "with the skips, output layer): where another blank of forward fails, fix that one first",
+                ja="U-Net 全体の出力、すべての空欄を合わせたもの（時刻と入力の畳み込み、下りパス、中間部、スキップ接続を"
+                "含む上りパス、出力層）: forward のほかの空欄が失敗している場合は、先にそちらを直してください")  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, name=name)
     inputs = {"x": (x, x_o), **parameters(unet)}
     assert_gradients(out, expected, inputs, call=where + ", then backward()", seed=seed)
@@ -446,5 +499,8 @@ def test_13_5_default_config(kata):
         out = unet(x, t)
         expected = unet_by_spec(unet, x, t)
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=13)
-    name = "output of the whole U-Net, every blank together: where another blank of forward fails, fix that one first"
+    name = said("output of the whole U-Net, every blank together: where another blank of forward fails, fix that "
+                "one first",
+                ja="U-Net 全体の出力、すべての空欄を合わせたもの: forward のほかの空欄が失敗している場合は、先にそちらを"
+                "直してください")  # fmt: skip
     assert_close(out, expected, call=where, seed=13, name=name)

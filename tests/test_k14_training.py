@@ -15,7 +15,7 @@ import copy
 import pytest
 import torch
 from k09_schedules import Schedule
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 from torch import nn
 
 T_TRAIN = 20
@@ -45,25 +45,34 @@ def test_14_1_every_step_from_0_to_T_minus_1_equally_likely(kata, seed, T):
     gen = torch.Generator().manual_seed(seed)
     where = call("sample_timesteps", B, T, generator=Label(f"Generator().manual_seed({seed})"))
     t = kata.sample_timesteps(B, T, gen)
-    assert_tensor(t, shape=(B,), dtype=torch.long, call=where, seed=seed, name="timesteps")
+    assert_tensor(t, shape=(B,), dtype=torch.long, call=where, seed=seed, name=said("timesteps", ja="タイムステップ"))
     low, high = t.min().item(), t.max().item()
     if low < 0:
-        fail(f"drew t = {low}: timesteps are 0-based, in [0, T)", where, seed)
+        fail(said(f"drew t = {low}: timesteps are 0-based, in [0, T)",
+                  ja=f"t = {low} を引いています: タイムステップは 0 始まりで、[0, T) の範囲です"), where, seed)
     if high >= T:
-        fail(f"drew t = {high} with T = {T}: T itself is not a step (0-based, [0, T) like range(T)); "
-             "torch.randint's high is already excluded", where, seed)  # fmt: skip
+        fail(said(f"drew t = {high} with T = {T}: T itself is not a step (0-based, [0, T) like range(T)); "
+                  "torch.randint's high is already excluded",
+                  ja=f"T = {T} で t = {high} を引いています: T そのものはステップではありません（0 始まりで、"
+                  "range(T) と同じく [0, T)）。torch.randint の high は、もともと範囲に含まれません"),
+             where, seed)  # fmt: skip
     counts = torch.bincount(t, minlength=T).double()  # (T,)
     for step in (0, T - 1):
         if counts[step] == 0:
-            fail(f"never drew t = {step} in {B} draws with T = {T}: every step from 0 to T − 1 must be "
-                 "possible (the first and the last included)", where, seed)  # fmt: skip
+            fail(said(f"never drew t = {step} in {B} draws with T = {T}: every step from 0 to T − 1 must be "
+                      "possible (the first and the last included)",
+                      ja=f"T = {T} で {B} 回引いても、t = {step} が一度も出ていません: 0 から T − 1 までのすべての"
+                      "ステップが出うるようにしてください（最初と最後も含みます）"), where, seed)  # fmt: skip
     if T > 1:
         expected = B / T
         chi2 = ((counts - expected) ** 2 / expected).sum().item()
         bound = (T - 1) + 6 * (2 * (T - 1)) ** 0.5 + 10  # far in the tail of chi²(T − 1)
         if chi2 > bound:
-            fail(f"the steps are not equally likely: counts range from {int(counts.min())} to {int(counts.max())} "
-                 f"for {expected:.0f} expected each (chi² {chi2:.0f} > {bound:.0f})", where, seed)  # fmt: skip
+            fail(said(f"the steps are not equally likely: counts range from {int(counts.min())} to "
+                      f"{int(counts.max())} for {expected:.0f} expected each (chi² {chi2:.0f} > {bound:.0f})",
+                      ja=f"ステップが等確率になっていません: 各ステップの期待回数 {expected:.0f} に対して、回数が "
+                      f"{int(counts.min())} から {int(counts.max())} までばらついています"
+                      f"（chi² {chi2:.0f} > {bound:.0f}）"), where, seed)  # fmt: skip
 
 
 @pytest.mark.blank("14.1")
@@ -71,15 +80,19 @@ def test_14_1_draws_from_the_generator(kata):
     where = call("sample_timesteps", 64, 50, generator=Label("torch.Generator().manual_seed(3)"))
     a = kata.sample_timesteps(64, 50, torch.Generator().manual_seed(3))
     b = kata.sample_timesteps(64, 50, torch.Generator().manual_seed(3))
-    assert_tensor(a, shape=(64,), dtype=torch.long, call=where, name="timesteps")
+    assert_tensor(a, shape=(64,), dtype=torch.long, call=where, name=said("timesteps", ja="タイムステップ"))
     if not torch.equal(a, b):
-        fail("two calls with generators seeded alike drew different timesteps: draw them from the "
-             "generator passed in (generator=generator)", where)  # fmt: skip
+        fail(said("two calls with generators seeded alike drew different timesteps: draw them from the "
+                  "generator passed in (generator=generator)",
+                  ja="同じシードの generator で 2 回呼んだのに、違うタイムステップが引かれました: 渡された generator "
+                  "から引いてください（generator=generator）"), where)  # fmt: skip
     c = kata.sample_timesteps(64, 50, torch.Generator().manual_seed(4))
     if torch.equal(a, c):
-        fail("generators seeded differently drew the same timesteps", where)
+        fail(said("generators seeded differently drew the same timesteps",
+                  ja="違うシードの generator で、同じタイムステップが引かれました"), where)
     t = kata.sample_timesteps(5, 50)  # no generator: torch's own
-    assert_tensor(t, shape=(5,), dtype=torch.long, call=call("sample_timesteps", 5, 50), name="timesteps")
+    assert_tensor(t, shape=(5,), dtype=torch.long, call=call("sample_timesteps", 5, 50),
+                  name=said("timesteps", ja="タイムステップ"))
 
 
 # --- 14.2: diffusion_loss ---------------------------------------------------------------------
@@ -151,23 +164,31 @@ def test_14_2_mean_squared_error_against_the_noise(kata, seed, case):
     where = loss_call(x0, t, noise, context)
     extra = {"context": context[0], "context_mask": context[1]} if context else {}
     loss = kata.diffusion_loss(model, x0, schedule, t=t, noise=noise, **extra)
-    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed, name="loss (a scalar)")
+    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed,
+                  name=said("loss (a scalar)", ja="損失（スカラー）"))
     if not model.calls:
-        fail("the model was never called: it predicts ε from x_t and t", where, seed)
+        fail(said("the model was never called: it predicts ε from x_t and t",
+                  ja="モデルが一度も呼ばれていません: モデルは x_t と t から ε を予測します"), where, seed)
     x_seen, t_seen, context_seen, mask_seen = model.calls[-1]
     expected_x_t = x_t_by_hand(x0, t, noise, schedule).float()
-    name = "the image given to the model (x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε with the ε passed in: q_sample)"
+    name = said("the image given to the model (x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε with the ε passed in: q_sample)",
+                ja="モデルに渡された画像（渡された ε を使った x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε: q_sample）")
     assert_close(x_seen, expected_x_t, call=where, seed=seed, name=name)
     if not isinstance(t_seen, torch.Tensor):
-        fail(f"the model was given t = {t_seen!r}: give it the (B,) long tensor t", where, seed)
-    assert_close(t_seen, t, call=where, seed=seed, name="the timesteps given to the model")
+        fail(said(f"the model was given t = {t_seen!r}: give it the (B,) long tensor t",
+                  ja=f"モデルに t = {t_seen!r} が渡されています: (B,) の long テンソル t を渡してください"), where, seed)
+    assert_close(t_seen, t, call=where, seed=seed,
+                 name=said("the timesteps given to the model", ja="モデルに渡されたタイムステップ"))
     if context is not None and (context_seen is None or mask_seen is None):
-        fail("the model was not given the prompt: pass context and context_mask on to it", where, seed)
+        fail(said("the model was not given the prompt: pass context and context_mask on to it",
+                  ja="モデルにプロンプトが渡されていません: context と context_mask をモデルに渡してください"),
+             where, seed)  # fmt: skip
     with torch.no_grad():
         eps = model(expected_x_t, t, *(context or (None, None))).double()
         expected = ((eps - noise.double()) ** 2).mean().float()
     assert_close(loss, expected, call=where, seed=seed, atol=1e-6, rtol=1e-5,
-                 name="loss (the mean over every value of (ε_θ(x_t, t) − ε)²)")  # fmt: skip
+                 name=said("loss (the mean over every value of (ε_θ(x_t, t) − ε)²)",
+                           ja="損失（すべての値にわたる (ε_θ(x_t, t) − ε)² の平均）"))  # fmt: skip
 
 
 class OracleEps(nn.Module):
@@ -193,9 +214,10 @@ def test_14_2_a_model_that_knows_the_noise_has_zero_loss(kata, seed):
     noise = torch.randn(3, 2, 4, 4)
     where = call("diffusion_loss", Label("a model that returns the true ε"), x0, SCHEDULE, t=t, noise=noise)
     loss = kata.diffusion_loss(OracleEps(x0, schedule), x0, schedule, t=t, noise=noise)
-    assert_tensor(loss, shape=(), call=where, seed=seed, name="loss (a scalar)")
+    assert_tensor(loss, shape=(), call=where, seed=seed, name=said("loss (a scalar)", ja="損失（スカラー）"))
     assert_close(loss, torch.zeros(()), call=where, seed=seed, atol=1e-6,
-                 name="loss of a perfect noise predictor (the target is ε, the noise passed in)")  # fmt: skip
+                 name=said("loss of a perfect noise predictor (the target is ε, the noise passed in)",
+                           ja="完璧なノイズ予測器の損失（目標は渡されたノイズ ε です）"))  # fmt: skip
 
 
 @pytest.mark.blank("14.2")
@@ -249,17 +271,22 @@ def test_14_3_update_moves_the_average_towards_the_weights(kata, seed, decay):
         where = f"EMA(model, decay={decay}).update(model), update {step} of 3"
         for name, p in model.named_parameters():
             assert_close(p.detach(), before[name], call=where, seed=seed, atol=0, rtol=0,
-                         name=f"the model's {name} (update must change only the average)")  # fmt: skip
+                         name=said(f"the model's {name} (update must change only the average)",
+                                   ja=f"モデルの {name}（update が変えてよいのは平均だけです）"))  # fmt: skip
         averaged = dict(ema.model.named_parameters())
         for name in names:
             expected[name] = decay * expected[name] + (1 - decay) * before[name].double()
             assert_close(averaged[name].detach(), expected[name].float(), call=where, seed=seed, atol=1e-6,
-                         name=f"the average's {name} (decay · average + (1 − decay) · weight)")  # fmt: skip
+                         name=said(f"the average's {name} (decay · average + (1 − decay) · weight)",
+                                   ja=f"平均の {name}（decay · 平均 + (1 − decay) · 重み）"))  # fmt: skip
         for (name, b), b_model in zip(ema.model.named_buffers(), model.buffers()):
-            assert_close(b, b_model, call=where, seed=seed, name=f"the average's buffer {name} (copied as it is)")
+            assert_close(b, b_model, call=where, seed=seed,
+                         name=said(f"the average's buffer {name} (copied as it is)",
+                                   ja=f"平均のバッファ {name}（そのままコピーします）"))
     for a, p in zip(ema.model.parameters(), model.parameters()):
         if a.data_ptr() == p.data_ptr():
-            fail("the average shares its storage with the model: it must be a copy", where, seed)
+            fail(said("the average shares its storage with the model: it must be a copy",
+                      ja="平均がモデルとストレージを共有しています: 平均はコピーでなければなりません"), where, seed)
 
 
 @pytest.mark.blank("14.3")
@@ -272,11 +299,15 @@ def test_14_3_decay_0_copies_and_decay_1_keeps(kata, decay):
     train_a_little(model)
     ema.update(model)
     where = f"EMA(model, decay={decay:g}).update(model)"
-    what = "the model's new weights (decay 0 keeps nothing of the average)" if decay == 0 else \
-        "the weights it started from (decay 1 keeps the average as it is)"  # fmt: skip
+    if decay == 0:
+        what = said("the model's new weights (decay 0 keeps nothing of the average)",
+                    ja="モデルの新しい重み（decay 0 では平均には何も残りません）")
+    else:
+        what = said("the weights it started from (decay 1 keeps the average as it is)",
+                    ja="最初の重み（decay 1 では平均はそのまま変わりません）")
     for (name, a), p, s in zip(ema.model.named_parameters(), model.parameters(), start):
         assert_close(a.detach(), p.detach() if decay == 0 else s, call=where, atol=1e-7,
-                     name=f"the average's {name}, {what}")  # fmt: skip
+                     name=said(f"the average's {name}, {what}", ja=f"平均の {name}、つまり{what}"))  # fmt: skip
 
 
 # --- 14.4: train_step -------------------------------------------------------------------------
@@ -362,35 +393,53 @@ def check_order(log, model, max_grad_norm, ema, where, seed):
     __tracebackhide__ = True
     steps = [i for i, e in enumerate(log) if e[0] == "step"]
     if len(steps) != 1:
-        fail(f"optimizer.step() ran {len(steps)} times in one train_step: once, after backward and clipping",
-             where, seed)  # fmt: skip
+        fail(said(f"optimizer.step() ran {len(steps)} times in one train_step: once, after backward and clipping",
+                  ja=f"1 回の train_step で optimizer.step() が {len(steps)} 回実行されています: backward と"
+                  "クリッピングのあとに 1 回だけ実行します"), where, seed)  # fmt: skip
     norm = log[steps[0]][1]
     if norm is None:
-        fail("optimizer.step() found no gradients: loss.backward() must come before it (and nothing may "
-             "clear them in between)", where, seed)  # fmt: skip
+        fail(said("optimizer.step() found no gradients: loss.backward() must come before it (and nothing may "
+                  "clear them in between)",
+                  ja="optimizer.step() の時点で勾配がありません: loss.backward() はその前に呼ぶ必要があります"
+                  "（そして、その間に勾配を消してはいけません）"), where, seed)  # fmt: skip
     if norm > max_grad_norm * (1 + 1e-3):
         clips = [i for i, e in enumerate(log) if e[0] == "clip"]
         if not clips:
-            why = "they were not clipped by their total norm: call clip_grad_norm_ after backward() and before the step"
+            why = said("they were not clipped by their total norm: call clip_grad_norm_ after backward() and before "
+                       "the step",
+                       ja="勾配が全体のノルムでクリップされていません: backward() のあと、ステップの前に clip_grad_norm_ "
+                       "を呼んでください")  # fmt: skip
         elif clips[0] > steps[0]:
-            why = "clip_grad_norm_ ran after optimizer.step(), which had already used them: clip before the step"
+            why = said("clip_grad_norm_ ran after optimizer.step(), which had already used them: clip before the step",
+                       ja="clip_grad_norm_ が optimizer.step() のあとに実行されていて、勾配はもう使われたあとでした: "
+                       "ステップの前にクリップしてください")  # fmt: skip
         elif not log[clips[0]][1]:
-            why = "clip_grad_norm_ ran before loss.backward(), when there was nothing to clip yet: clip after it"
+            why = said("clip_grad_norm_ ran before loss.backward(), when there was nothing to clip yet: clip after it",
+                       ja="clip_grad_norm_ が loss.backward() の前、まだクリップするものがないときに実行されています: "
+                       "backward のあとでクリップしてください")  # fmt: skip
         else:
-            why = "clip them all together, with max_grad_norm: clip_grad_norm_(model.parameters(), max_grad_norm)"
-        fail(f"optimizer.step() used gradients of total norm {norm:.3g} > max_grad_norm {max_grad_norm:g}: {why}",
-             where, seed)  # fmt: skip
+            why = said("clip them all together, with max_grad_norm: clip_grad_norm_(model.parameters(), max_grad_norm)",
+                       ja="すべての勾配をまとめて、max_grad_norm でクリップしてください: "
+                       "clip_grad_norm_(model.parameters(), max_grad_norm)")  # fmt: skip
+        fail(said(f"optimizer.step() used gradients of total norm {norm:.3g} > max_grad_norm {max_grad_norm:g}: {why}",
+                  ja=f"optimizer.step() が、全体のノルムが {norm:.3g} > max_grad_norm {max_grad_norm:g} の勾配を"
+                  f"使っています: {why}"), where, seed)  # fmt: skip
     if ema is None:
         return
     updates = [i for i, e in enumerate(log) if e[0] == "ema"]
     if len(updates) != 1:
-        fail(f"ema.update(model) ran {len(updates)} times in one train_step: once, after the step", where, seed)
+        fail(said(f"ema.update(model) ran {len(updates)} times in one train_step: once, after the step",
+                  ja=f"1 回の train_step で ema.update(model) が {len(updates)} 回実行されています: ステップのあとに"
+                  " 1 回だけ実行します"), where, seed)  # fmt: skip
     if updates[0] < steps[0]:
-        fail("ema.update(model) ran before optimizer.step(): the average moved towards the old weights; "
-             "update it after the step", where, seed)  # fmt: skip
+        fail(said("ema.update(model) ran before optimizer.step(): the average moved towards the old weights; "
+                  "update it after the step",
+                  ja="ema.update(model) が optimizer.step() の前に実行されています: 平均が古い重みのほうへ動いて"
+                  "しまいます。ステップのあとで更新してください"), where, seed)  # fmt: skip
     for (name, p), seen in zip(model.named_parameters(), log[updates[0]][1]):
         assert_close(seen, p.detach(), call=where, seed=seed, atol=0, rtol=0,
-                     name=f"{name} as ema.update saw it (the weights after the step)")  # fmt: skip
+                     name=said(f"{name} as ema.update saw it (the weights after the step)",
+                               ja=f"ema.update から見た {name}（ステップ後の重み）"))  # fmt: skip
 
 
 @pytest.mark.blank("14.4")
@@ -415,14 +464,18 @@ def test_14_4_backward_clip_step_then_ema(kata, monkeypatch, seed, max_grad_norm
         expected_loss = step_by_hand(oracle, x0, schedule, draw, max_grad_norm)
         check_order(log, model, max_grad_norm, ema, where, seed)
         if not isinstance(out, float):
-            fail(f"train_step returned a {type(out).__name__}: the loss as a float (loss.item())", where, seed)
-        assert_close(torch.tensor(out), torch.tensor(expected_loss), call=where, seed=seed, name="the loss returned")
+            fail(said(f"train_step returned a {type(out).__name__}: the loss as a float (loss.item())",
+                      ja=f"train_step が {type(out).__name__} を返しています: 損失を float で返してください"
+                      "（loss.item()）"), where, seed)  # fmt: skip
+        assert_close(torch.tensor(out), torch.tensor(expected_loss), call=where, seed=seed,
+                     name=said("the loss returned", ja="返された損失"))
         for (name, p), q in zip(model.named_parameters(), oracle.parameters()):
             assert_close(p.detach(), q.detach(), call=where, seed=seed, atol=1e-6,
-                         name=f"{name} after the step (SGD on the clipped gradients of this step's loss)")  # fmt: skip
+                         name=said(f"{name} after the step (SGD on the clipped gradients of this step's loss)",
+                                   ja=f"ステップ後の {name}（このステップの損失のクリップ済み勾配による SGD）"))  # fmt: skip
         for (name, a), e, q in zip(ema.model.named_parameters(), expected_ema, oracle.parameters()):
             e.mul_(decay).add_(q.detach(), alpha=1 - decay)
-            assert_close(a, e, call=where, seed=seed, atol=1e-6, name=f"the average's {name}")
+            assert_close(a, e, call=where, seed=seed, atol=1e-6, name=said(f"the average's {name}", ja=f"平均の {name}"))
 
 
 @pytest.mark.blank("14.4")
@@ -439,7 +492,8 @@ def test_14_4_without_an_ema(kata, monkeypatch):
     step_by_hand(oracle, x0, schedule, draws[0], 0.1)
     check_order(log, model, 0.1, None, where, 2)
     for (name, p), q in zip(model.named_parameters(), oracle.parameters()):
-        assert_close(p.detach(), q.detach(), call=where, seed=2, atol=1e-6, name=f"{name} after the step")
+        assert_close(p.detach(), q.detach(), call=where, seed=2, atol=1e-6,
+                     name=said(f"{name} after the step", ja=f"ステップ後の {name}"))
 
 
 @pytest.mark.blank("14.4")
@@ -455,7 +509,11 @@ def test_14_4_trains_with_the_real_loss(kata, monkeypatch):
     before = [p.detach().clone() for p in ema.model.parameters()]
     out = kata.train_step(model, optimizer, x0, schedule, ema=ema)
     if not isinstance(out, float):
-        fail(f"train_step returned a {type(out).__name__}: the loss as a float (loss.item())", where, 4)
+        fail(said(f"train_step returned a {type(out).__name__}: the loss as a float (loss.item())",
+                  ja=f"train_step が {type(out).__name__} を返しています: 損失を float で返してください（loss.item()）"),
+             where, 4)  # fmt: skip
     moved = any(not torch.equal(a, b) for a, b in zip(ema.model.parameters(), before))
     if not moved:
-        fail("the EMA did not move after a training step: call ema.update(model) after the step", where, 4)
+        fail(said("the EMA did not move after a training step: call ema.update(model) after the step",
+                  ja="学習ステップのあとで EMA が動いていません: ステップのあとで ema.update(model) を呼んでください"),
+             where, 4)  # fmt: skip
