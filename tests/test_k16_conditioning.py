@@ -39,6 +39,7 @@ from support import (
     layer_norm,
     randomise_group_norms,
     randomise_layer_norms,
+    said,
     with_reference,
 )
 
@@ -175,9 +176,13 @@ class Call:
         """The first argument was not changed in place after this sub-layer read it (`h += ...`)."""
         name = next(iter(self.live))
         if self.live[name]._version != self.versions[name]:
-            fail(f"{what}, as {self.reader} read it, was changed in place afterwards (`h += ...`): the values "
-                 "are right, but autograd saved that tensor for the backward pass (the LayerNorm needs it), so "
-                 "training would fail in backward(). Write h = h + ... to make a new tensor", where, seed)  # fmt: skip
+            fail(said(f"{what}, as {self.reader} read it, was changed in place afterwards (`h += ...`): the values "
+                      "are right, but autograd saved that tensor for the backward pass (the LayerNorm needs it), so "
+                      "training would fail in backward(). Write h = h + ... to make a new tensor",
+                      ja=f"{what}（{self.reader} が読み込んだもの）が、そのあとでその場で書き換えられています"
+                         "（`h += ...`）。値は正しいのですが、autograd はこのテンソルを逆伝播のために保存している"
+                         "（LayerNorm が必要とする）ので、学習では backward() で失敗します。h = h + ... と書いて"
+                         "新しいテンソルにしてください"), where, seed)  # fmt: skip
 
 
 UNFILLED = re.compile(r"blank (\d\d\.\d+) is not filled in yet")
@@ -251,7 +256,8 @@ class SubLayers:
         """The first call of these sub-layers; where forward stopped at `blank`, not filled in yet, h there."""
         found = self.first(*names)
         if found is None and self.unfilled and self.unfilled[0] == blank:
-            found = Call("h", {"h": self.unfilled[1]}, reader=f"blank {blank} (not filled in yet) would read it")
+            found = Call("h", {"h": self.unfilled[1]}, reader=said(f"blank {blank} (not filled in yet) would read it",
+                                                                   ja=f"まだ埋められていない空欄 {blank}"))
         return found
 
     def tokens(self, where, seed):
@@ -259,8 +265,10 @@ class SubLayers:
         found = self.first_of_blank("16.2", *TOKEN_LAYERS)
         if found is None:
             self.reraise()
-            fail("SpatialTransformer.forward called none of its token sub-layers (self.ln1, self.self_attn, ...): "
-                 "the tokens go through them after blank 16.1", where, seed)  # fmt: skip
+            fail(said("SpatialTransformer.forward called none of its token sub-layers (self.ln1, self.self_attn, ...): "
+                      "the tokens go through them after blank 16.1",
+                      ja="SpatialTransformer.forward がトークンのサブレイヤー（self.ln1、self.self_attn など）を 1 つも"
+                         "呼び出していません。空欄 16.1 のあと、トークンはこれらを通ります"), where, seed)  # fmt: skip
         return found
 
     def tokens_from_16_1(self, x, where, seed):
@@ -270,8 +278,11 @@ class SubLayers:
         live, given = found.h
         if not isinstance(given, torch.Tensor) or tuple(given.shape) != (B, H * W, C):
             shape = tuple(given.shape) if isinstance(given, torch.Tensor) else type(given).__name__
-            fail(f"the tokens (h, as {found.reader} read it) have shape {shape}, expected (B, H·W, C) = "
-                 f"{(B, H * W, C)}: blank 16.1 makes them (its tests say more); fix it first", where, seed)  # fmt: skip
+            fail(said(f"the tokens (h, as {found.reader} read it) have shape {shape}, expected (B, H·W, C) = "
+                      f"{(B, H * W, C)}: blank 16.1 makes them (its tests say more); fix it first",
+                      ja=f"トークン（{found.reader} が読み込む h）の形状が {shape} です。期待される形状は (B, H·W, C) = "
+                         f"{(B, H * W, C)} です。トークンを作るのは空欄 16.1 なので（詳しくはそのテストが示します）、"
+                         "先にそちらを直してください"), where, seed)  # fmt: skip
         return live, given
 
     def check_attention(self, context, mask, where, seed):
@@ -279,39 +290,59 @@ class SubLayers:
         self_attn, cross_attn = self.first("self_attn"), self.first("cross_attn")
         if self_attn is None:
             self.reraise()
-            fail("SpatialTransformer.forward never called self.self_attn: the pixels first attend to each other "
-                 "(h = h + self.self_attn(self.ln1(h)))", where, seed)  # fmt: skip
+            fail(said("SpatialTransformer.forward never called self.self_attn: the pixels first attend to each other "
+                      "(h = h + self.self_attn(self.ln1(h)))",
+                      ja="SpatialTransformer.forward が self.self_attn を一度も呼び出していません。まずピクセル同士が"
+                         "互いにアテンションします（h = h + self.self_attn(self.ln1(h))）"), where, seed)  # fmt: skip
         if self_attn.live.get("context") is not None:
-            fail("self.self_attn was given a context: in self-attention the pixels' keys and values are the "
-                 "pixels themselves (self.self_attn(self.ln1(h)), no context, no mask); the text goes to "
-                 "self.cross_attn", where, seed)  # fmt: skip
+            fail(said("self.self_attn was given a context: in self-attention the pixels' keys and values are the "
+                      "pixels themselves (self.self_attn(self.ln1(h)), no context, no mask); the text goes to "
+                      "self.cross_attn",
+                      ja="self.self_attn に context が渡されています。セルフアテンションでは、ピクセルのキーとバリューは"
+                         "ピクセル自身です（self.self_attn(self.ln1(h))。context もマスクも渡しません）。テキストは "
+                         "self.cross_attn に渡します"), where, seed)  # fmt: skip
         if cross_attn is None:
             self.reraise()
-            fail("SpatialTransformer.forward never called self.cross_attn: the pixels read the prompt through it "
-                 "(h = h + self.cross_attn(self.ln2(h), context, context_mask))", where, seed)  # fmt: skip
+            fail(said("SpatialTransformer.forward never called self.cross_attn: the pixels read the prompt through it "
+                      "(h = h + self.cross_attn(self.ln2(h), context, context_mask))",
+                      ja="SpatialTransformer.forward が self.cross_attn を一度も呼び出していません。ピクセルはこれを"
+                         "通してプロンプトを読みます（h = h + self.cross_attn(self.ln2(h), context, context_mask)）"),
+                 where, seed)  # fmt: skip
         if self.calls.index(cross_attn) < self.calls.index(self_attn):
-            fail("self.cross_attn ran before self.self_attn: the order is fixed: first the pixels look at each other "
-                 "(self-attention), then they read the prompt (cross-attention), then the feed-forward",
+            fail(said("self.cross_attn ran before self.self_attn: the order is fixed: first the pixels look at each "
+                      "other (self-attention), then they read the prompt (cross-attention), then the feed-forward",
+                      ja="self.cross_attn が self.self_attn より先に実行されています。順序は決まっています。まずピクセル"
+                         "同士が互いを見て（セルフアテンション）、次にプロンプトを読み（クロスアテンション）、最後が"
+                         "フィードフォワードです"),
                  where, seed)  # fmt: skip
         given = cross_attn.live.get("context")
         if given is None:
-            fail("self.cross_attn was given no context, so it attended to the pixels (self-attention twice): "
-                 "its keys and values come from the text: self.cross_attn(self.ln2(h), context, context_mask)",
+            fail(said("self.cross_attn was given no context, so it attended to the pixels (self-attention twice): "
+                      "its keys and values come from the text: self.cross_attn(self.ln2(h), context, context_mask)",
+                      ja="self.cross_attn に context が渡されていないため、ピクセルにアテンションしています（セルフ"
+                         "アテンションが 2 回）。キーとバリューはテキストから作ります: "
+                         "self.cross_attn(self.ln2(h), context, context_mask)"),
                  where, seed)  # fmt: skip
         if given is not context:
-            name = "the context self.cross_attn was given (forward's context, as it is)"
+            name = said("the context self.cross_attn was given (forward's context, as it is)",
+                        ja="self.cross_attn に渡した context（forward の context をそのまま渡すはず）")
             assert_close(cross_attn.given["context"], context, call=where, seed=seed, name=name)
         if mask is not None and cross_attn.live.get("mask") is None:
-            fail("self.cross_attn was given the context but not its mask, so the pixels read the prompt's padding: "
-                 "self.cross_attn(self.ln2(h), context, context_mask)", where, seed)  # fmt: skip
+            fail(said("self.cross_attn was given the context but not its mask, so the pixels read the prompt's "
+                      "padding: self.cross_attn(self.ln2(h), context, context_mask)",
+                      ja="self.cross_attn に context は渡されていますが、そのマスクが渡されていないため、ピクセルが"
+                         "プロンプトのパディングまで読んでいます: self.cross_attn(self.ln2(h), context, context_mask)"),
+                 where, seed)  # fmt: skip
 
     def h_after_attention(self, where, seed):
         """(h where the feed-forward sub-layer reads it, a copy of it then): blank 16.2's answer."""
         found = self.first_of_blank("16.3", *FEED_FORWARD)
         if found is None:
             self.reraise()
-            fail("SpatialTransformer.forward never called self.ln3 or self.ff: after the attention comes the "
-                 "feed-forward sub-layer, h = h + self.ff(self.ln3(h))", where, seed)  # fmt: skip
+            fail(said("SpatialTransformer.forward never called self.ln3 or self.ff: after the attention comes the "
+                      "feed-forward sub-layer, h = h + self.ff(self.ln3(h))",
+                      ja="SpatialTransformer.forward が self.ln3 も self.ff も呼び出していません。アテンションのあとには"
+                         "フィードフォワードのサブレイヤー h = h + self.ff(self.ln3(h)) が続きます"), where, seed)  # fmt: skip
         return found.h
 
 
@@ -339,11 +370,17 @@ def test_16_1_pixels_as_tokens(kata, seed, case):
         B, C, H, W = x.shape
         image = conv(layer.proj_in, group_norm(layer.norm, x))  # (B, C, H, W)
     if close(tokens, image.reshape(B, H * W, C)) and not close(tokens, image.permute(0, 2, 3, 1).reshape(B, H * W, C)):
-        fail("the tokens are proj_in(norm(x)) (B, C, H, W) viewed as (B, H·W, C) without moving the channels "
-             "last: each 'token' holds numbers of one channel at several pixels. Flatten H and W first, then "
-             "swap: .flatten(2).transpose(1, 2)", where, seed)  # fmt: skip
-    name = ("the tokens h that blank 16.1 makes (proj_in(GroupNorm(x)), then pixel (i, j) as token i·W + j, "
-            "its C channels the features: (B, H·W, C))")  # fmt: skip
+        fail(said("the tokens are proj_in(norm(x)) (B, C, H, W) viewed as (B, H·W, C) without moving the channels "
+                  "last: each 'token' holds numbers of one channel at several pixels. Flatten H and W first, then "
+                  "swap: .flatten(2).transpose(1, 2)",
+                  ja="トークンが、proj_in(norm(x)) の (B, C, H, W) をチャネルを最後に移さずに (B, H·W, C) と見たものに"
+                     "なっています。これでは各「トークン」が、1 つのチャネルの値を複数のピクセルから集めたものになり"
+                     "ます。先に H と W を平らにしてから入れ替えてください: .flatten(2).transpose(1, 2)"),
+             where, seed)  # fmt: skip
+    name = said("the tokens h that blank 16.1 makes (proj_in(GroupNorm(x)), then pixel (i, j) as token i·W + j, "
+                "its C channels the features: (B, H·W, C))",
+                ja="空欄 16.1 が作るトークン h（proj_in(GroupNorm(x)) のあと、ピクセル (i, j) をトークン i·W + j とし、"
+                   "その C 個のチャネルを特徴量とする: (B, H·W, C)）")  # fmt: skip
     assert_close(tokens, tokens_by_spec(layer, x), call=where, seed=seed, name=name)
 
 
@@ -356,7 +393,8 @@ def test_16_1_tokens_gradients(kata, seed, case):
     sub.run(layer, x, context, mask)
     tokens, _ = sub.tokens(where, seed).h
     inputs = {"x": (x, x_o), **parameters(layer, "norm", "proj_in")}
-    where += ", then backward() from the tokens where the first sub-layer reads them"
+    where += said(", then backward() from the tokens where the first sub-layer reads them",
+                  ja="、続いて最初のサブレイヤーが読み込むトークンから backward()")
     assert_gradients(tokens, tokens_by_spec(layer, x_o), inputs, call=where, seed=seed)
 
 
@@ -372,8 +410,10 @@ def test_16_2_self_then_cross_attention(kata, seed, case):
         _, tokens = sub.tokens_from_16_1(args[0], where, seed)
         _, h = sub.h_after_attention(where, seed)
         expected = attention_by_spec(layer, tokens, *args[1:])
-    name = ("h where the feed-forward sub-layer reads it (from the tokens of 16.1: h + self_attn(ln1(h)), then "
-            "h + cross_attn(ln2(h), context, context_mask))")  # fmt: skip
+    name = said("h where the feed-forward sub-layer reads it (from the tokens of 16.1: h + self_attn(ln1(h)), then "
+                "h + cross_attn(ln2(h), context, context_mask))",
+                ja="フィードフォワードのサブレイヤーが読み込む h（16.1 のトークンから h + self_attn(ln1(h))、続いて "
+                   "h + cross_attn(ln2(h), context, context_mask)）")  # fmt: skip
     assert_close(h, expected, call=where, seed=seed, name=name)
 
 
@@ -389,14 +429,20 @@ def test_16_2_padding_never_read(kata, seed, case):
     h = h_after_attention(layer, (x, context, mask), where, seed)
     noise = torch.randn(context.shape, generator=torch.Generator().manual_seed(100 + seed)) * 10
     changed = torch.where(mask.transpose(1, 2), context, noise)  # (B, Tc, Dc): other features at every pad token
-    where_changed = where + "    (and again with other features at the context's padded tokens)"
-    name = "h after the attention sub-layers, with other features at the padded tokens (the mask hides them)"
+    where_changed = where + said("    (and again with other features at the context's padded tokens)",
+                                 ja="    （context のパディングのトークンに別の特徴量を入れて、もう一度）")
+    name = said("h after the attention sub-layers, with other features at the padded tokens (the mask hides them)",
+                ja="パディングのトークンに別の特徴量を入れたときの、アテンションのサブレイヤーを通ったあとの h"
+                   "（マスクがそれらを隠すはず）")  # fmt: skip
     assert_close(h_after_attention(layer, (x, changed, mask), where_changed, seed), h, call=where_changed,
                  seed=seed, name=name)  # fmt: skip
     if close(h_after_attention(layer, (x, context, None), where, seed), h):
-        fail("h after the attention sub-layers is the same with the mask and without it, although caption 0 "
-             "has padding: the cross-attention must read the text, and the mask must hide its padding",
-             where + "    (and again with context_mask=None)", seed)  # fmt: skip
+        fail(said("h after the attention sub-layers is the same with the mask and without it, although caption 0 "
+                  "has padding: the cross-attention must read the text, and the mask must hide its padding",
+                  ja="キャプション 0 にはパディングがあるのに、アテンションのサブレイヤーを通ったあとの h がマスクの"
+                     "有無で変わりません。クロスアテンションはテキストを読み、マスクはそのパディングを隠す必要があります"),
+             where + said("    (and again with context_mask=None)", ja="    （context_mask=None でもう一度）"),
+             seed)  # fmt: skip
 
 
 @pytest.mark.blank("16.2")
@@ -406,12 +452,14 @@ def test_16_2_attention_gradients(kata, seed, case):
     context, context_o = leaves(context, context)
     sub = attention_run(layer, (x, context, mask), where, seed)
     tokens, given = sub.tokens_from_16_1(x, where, seed)
-    sub.tokens(where, seed).check_not_changed_after("h (the tokens from 16.1)", where, seed)
+    sub.tokens(where, seed).check_not_changed_after(said("h (the tokens from 16.1)", ja="16.1 のトークン h"),
+                                                    where, seed)  # fmt: skip
     h, _ = sub.h_after_attention(where, seed)
     (tokens_o,) = leaves(given)
-    inputs = {"the tokens from 16.1": (tokens, tokens_o), "context": (context, context_o),
+    inputs = {said("the tokens from 16.1", ja="16.1 のトークン"): (tokens, tokens_o), "context": (context, context_o),
               **parameters(layer, "ln1", "self_attn", "ln2", "cross_attn")}  # fmt: skip
-    where += ", then backward() from h where the feed-forward sub-layer reads it"
+    where += said(", then backward() from h where the feed-forward sub-layer reads it",
+                  ja="、続いてフィードフォワードのサブレイヤーが読み込む h から backward()")
     assert_gradients(h, attention_by_spec(layer, tokens_o, context_o, mask), inputs, call=where, seed=seed)
 
 
@@ -438,8 +486,10 @@ def test_16_3_feed_forward_and_back_to_the_image(kata, seed, case):
         _, h = sub.h_after_attention(where, seed)
         expected = output_by_spec(layer, h, x)
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=seed)
-    name = ("output (from the h the attention sub-layers gave: h + ff(ln3(h)), token i·W + j back at pixel (i, j) "
-            "as (B, C, H, W), proj_out, plus x)")  # fmt: skip
+    name = said("output (from the h the attention sub-layers gave: h + ff(ln3(h)), token i·W + j back at pixel (i, j) "
+                "as (B, C, H, W), proj_out, plus x)",
+                ja="出力（アテンションのサブレイヤーが出した h から h + ff(ln3(h))、トークン i·W + j をピクセル (i, j) "
+                   "に戻して (B, C, H, W) にし、proj_out、最後に x を足したもの）")  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, name=name)
 
 
@@ -451,8 +501,10 @@ def test_16_3_residual_around_x(kata, seed, case):
         layer.proj_out.weight.zero_()
         layer.proj_out.bias.zero_()
         out = layer(*args)
-    name = "output with proj_out set to zero (x itself: the layer is a residual around x, x + proj_out(...))"
-    assert_close(out, args[0], call=where + "    (proj_out set to zero)", seed=seed, name=name)
+    name = said("output with proj_out set to zero (x itself: the layer is a residual around x, x + proj_out(...))",
+                ja="proj_out を 0 にしたときの出力（x そのもののはず: この層は x のまわりの残差接続 x + proj_out(...)）")
+    assert_close(out, args[0], call=where + said("    (proj_out set to zero)", ja="    （proj_out を 0 にしたもの）"),
+                 seed=seed, name=name)  # fmt: skip
 
 
 @pytest.mark.blank("16.3")
@@ -461,10 +513,13 @@ def test_16_3_feed_forward_gradients(kata, seed, case):
     layer, args, where = st_case(kata, seed, case)
     out, sub = feed_forward_run(layer, args, where, seed)
     h, given = sub.h_after_attention(where, seed)
-    sub.first_of_blank("16.3", *FEED_FORWARD).check_not_changed_after("h after the attention sub-layers", where, seed)
+    sub.first_of_blank("16.3", *FEED_FORWARD).check_not_changed_after(
+        said("h after the attention sub-layers", ja="アテンションのサブレイヤーを通ったあとの h"), where, seed)
     (h_o,) = leaves(given)
-    inputs = {"h (where the feed-forward sub-layer reads it)": (h, h_o), **parameters(layer, "ln3", "ff", "proj_out")}
-    assert_gradients(out, output_by_spec(layer, h_o, args[0]), inputs, call=where + ", then backward()", seed=seed)
+    inputs = {said("h (where the feed-forward sub-layer reads it)", ja="h（フィードフォワードのサブレイヤーが読み込むところ）"):
+              (h, h_o), **parameters(layer, "ln3", "ff", "proj_out")}  # fmt: skip
+    assert_gradients(out, output_by_spec(layer, h_o, args[0]), inputs,
+                     call=where + said(", then backward()", ja="、続いて backward()"), seed=seed)  # fmt: skip
 
 
 @pytest.mark.blank("16.3")
@@ -474,11 +529,13 @@ def test_16_3_whole_layer_values_and_gradients(kata, seed, case):
     x, context, x_o, context_o = leaves(x, context, x, context)
     out, expected = layer(x, context, mask), spatial_transformer_by_spec(layer, x_o, context_o, mask)
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=seed)
-    name = ("output of the whole layer, every blank together (the tokens, the attention sub-layers, the "
-            "feed-forward and the way back): where another blank of forward fails, fix that one first")  # fmt: skip
+    name = said("output of the whole layer, every blank together (the tokens, the attention sub-layers, the "
+                "feed-forward and the way back): where another blank of forward fails, fix that one first",
+                ja="層全体の出力（すべての空欄を合わせたもの: トークン、アテンションのサブレイヤー、フィードフォワード、"
+                   "画像への戻し。forward のほかの空欄が失敗していれば、先にそちらを直してください）")  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, name=name)
     inputs = {"x": (x, x_o), "context": (context, context_o), **parameters(layer)}
-    assert_gradients(out, expected, inputs, call=where + ", then backward()", seed=seed)
+    assert_gradients(out, expected, inputs, call=where + said(", then backward()", ja="、続いて backward()"), seed=seed)
 
 
 # --- 16.4: ConditionalUNet ----------------------------------------------------------------------
@@ -523,25 +580,40 @@ def test_16_4_a_spatial_transformer_at_every_attention_level(kata, monkeypatch, 
     for shown, name, channels in attention_levels(config):
         layer = unet.get_submodule(name)
         if type(layer).__name__ != "SpatialTransformer":
-            fail(f"self.{shown} is a {type(layer).__name__}: ConditionalUNet.attention must return a "
-                 "SpatialTransformer, whose cross-attention reads the prompt (kata 12's SelfAttention2d never "
-                 "does)", where, seed)  # fmt: skip
+            fail(said(f"self.{shown} is a {type(layer).__name__}: ConditionalUNet.attention must return a "
+                      "SpatialTransformer, whose cross-attention reads the prompt (kata 12's SelfAttention2d never "
+                      "does)",
+                      ja=f"self.{shown} が {type(layer).__name__} です。ConditionalUNet.attention は SpatialTransformer "
+                         "を返す必要があります。そのクロスアテンションがプロンプトを読むからです（kata 12 の "
+                         "SelfAttention2d は読みません）"), where, seed)  # fmt: skip
         width = layer.cross_attn.k_proj.in_features
         if width != config.context_dim:
-            fail(f"self.{shown}'s cross-attention reads text {width} wide, but config.context_dim is "
-                 f"{config.context_dim}: the keys and values come from the text encoder's features, "
-                 "SpatialTransformer(channels, self.config.context_dim, ...)", where, seed)  # fmt: skip
+            fail(said(f"self.{shown}'s cross-attention reads text {width} wide, but config.context_dim is "
+                      f"{config.context_dim}: the keys and values come from the text encoder's features, "
+                      "SpatialTransformer(channels, self.config.context_dim, ...)",
+                      ja=f"self.{shown} のクロスアテンションは幅 {width} のテキストを読みますが、config.context_dim は "
+                         f"{config.context_dim} です。キーとバリューはテキストエンコーダの特徴量から作ります: "
+                         "SpatialTransformer(channels, self.config.context_dim, ...)"), where, seed)  # fmt: skip
         heads, groups = layer.self_attn.n_heads, layer.norm.num_groups
         if (heads, groups) == (config.groups, config.n_heads):
-            fail(f"self.{shown} has {heads} heads and {groups} groups, the config {config.n_heads} heads and "
-                 f"{config.groups} groups: n_heads and groups swapped (the signature is SpatialTransformer("
-                 "channels, context_dim, n_heads, groups))", where, seed)  # fmt: skip
+            fail(said(f"self.{shown} has {heads} heads and {groups} groups, the config {config.n_heads} heads and "
+                      f"{config.groups} groups: n_heads and groups swapped (the signature is SpatialTransformer("
+                      "channels, context_dim, n_heads, groups))",
+                      ja=f"self.{shown} はヘッドが {heads} 個、グループが {groups} 個ですが、config ではヘッドが "
+                         f"{config.n_heads} 個、グループが {config.groups} 個です。n_heads と groups が入れ替わって"
+                         "います（シグネチャは SpatialTransformer(channels, context_dim, n_heads, groups) です）"),
+                 where, seed)  # fmt: skip
         if heads != config.n_heads or groups != config.groups:
-            fail(f"self.{shown} has {heads} heads and {groups} groups, the config {config.n_heads} heads and "
-                 f"{config.groups} groups: pass self.config.n_heads and self.config.groups", where, seed)  # fmt: skip
+            fail(said(f"self.{shown} has {heads} heads and {groups} groups, the config {config.n_heads} heads and "
+                      f"{config.groups} groups: pass self.config.n_heads and self.config.groups",
+                      ja=f"self.{shown} はヘッドが {heads} 個、グループが {groups} 個ですが、config ではヘッドが "
+                         f"{config.n_heads} 個、グループが {config.groups} 個です。self.config.n_heads と "
+                         "self.config.groups を渡してください"), where, seed)  # fmt: skip
         if layer.norm.num_channels != channels:
-            fail(f"self.{shown} works on {layer.norm.num_channels} channels, its level has {channels}: pass the "
-                 "channels attention() was given", where, seed)  # fmt: skip
+            fail(said(f"self.{shown} works on {layer.norm.num_channels} channels, its level has {channels}: pass the "
+                      "channels attention() was given",
+                      ja=f"self.{shown} は {layer.norm.num_channels} チャネルを扱いますが、そのレベルのチャネル数は "
+                         f"{channels} です。attention() に渡された channels を渡してください"), where, seed)  # fmt: skip
 
 
 @pytest.mark.blank("16.4")
@@ -555,11 +627,16 @@ def test_16_4_output_reads_the_prompt_not_its_padding(kata, monkeypatch, seed, c
         padding_changed = unet(x, t, torch.where(mask.transpose(1, 2), context, other * 10), mask)
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=seed)
     if close(other_prompt, out):
-        fail("the U-Net gave the same output for two different prompts: the text is never read (its attention "
-             "layers must be SpatialTransformers, whose cross-attention reads it)",
-             where + "    (and again with another context)", seed)  # fmt: skip
-    name = "output with other features at the prompt's padded tokens (the mask hides them: nothing may change)"
-    assert_close(padding_changed, out, call=where + "    (and again with the padding changed)", seed=seed, name=name)
+        fail(said("the U-Net gave the same output for two different prompts: the text is never read (its attention "
+                  "layers must be SpatialTransformers, whose cross-attention reads it)",
+                  ja="U-Net が 2 つの異なるプロンプトに同じ出力を返しました。テキストが読まれていません（アテンション"
+                     "層は SpatialTransformer である必要があります。そのクロスアテンションがテキストを読みます）"),
+             where + said("    (and again with another context)", ja="    （別の context でもう一度）"), seed)  # fmt: skip
+    name = said("output with other features at the prompt's padded tokens (the mask hides them: nothing may change)",
+                ja="プロンプトのパディングのトークンに別の特徴量を入れたときの出力（マスクがそれらを隠すので、何も"
+                   "変わらないはず）")  # fmt: skip
+    assert_close(padding_changed, out, call=where + said("    (and again with the padding changed)",
+                                                         ja="    （パディングを変えてもう一度）"), seed=seed, name=name)
 
 
 @pytest.mark.blank("16.4")
@@ -580,12 +657,15 @@ def test_16_4_gradients_reach_the_real_tokens_only(kata, monkeypatch):
     unet, (x, t, context, mask), where = unet_case(kata, monkeypatch, 0, UNET_CASES[0])
     context.requires_grad_()
     (grad,) = torch.autograd.grad(unet(x, t, context, mask).square().sum(), [context])
-    where += ", then backward() to the context"
+    where += said(", then backward() to the context", ja="、続いて context まで backward()")
     real = mask.transpose(1, 2).expand_as(grad)  # (B, Tc, Dc)
     if not grad[real].abs().gt(0).any():
-        fail("no gradient reaches the prompt's real tokens: the text is never read, so training could not "
-             "teach the U-Net to follow it", where, 0)  # fmt: skip
-    name = "the gradient with respect to the context at its padded tokens (never read: exactly zero)"
+        fail(said("no gradient reaches the prompt's real tokens: the text is never read, so training could not "
+                  "teach the U-Net to follow it",
+                  ja="プロンプトの実際のトークンに勾配が届いていません。テキストが読まれていないので、学習で U-Net に"
+                     "プロンプトに従うよう教えることができません"), where, 0)  # fmt: skip
+    name = said("the gradient with respect to the context at its padded tokens (never read: exactly zero)",
+                ja="パディングのトークンでの context に関する勾配（読まれないので、ちょうど 0 のはず）")
     assert_close(grad.masked_fill(real, 0.0), torch.zeros_like(grad), call=where, seed=0, atol=0.0, rtol=0.0, name=name)
 
 
@@ -621,26 +701,39 @@ def drop_case(B, T, p, seed):
 def dropped_rows(out, tokens, where, seed):
     """(B,) bool: the captions that came out as the empty caption; every other must come out as it went in."""
     B, T = tokens.shape
-    assert_tensor(out, shape=(B, T), dtype=torch.long, call=where, seed=seed, name="captions")
+    assert_tensor(out, shape=(B, T), dtype=torch.long, call=where, seed=seed, name=said("captions", ja="キャプション"))
     empty = empty_row(T)
     kept, dropped = (out == tokens).all(dim=1), (out == empty).all(dim=1)
     wrong = (~(kept | dropped)).nonzero().flatten()
     if len(wrong):
         b = int(wrong[0])
-        row, caption, shown = out[b].tolist(), tokens[b].tolist(), f"the empty caption {empty.tolist()}"
+        row, caption, shown = out[b].tolist(), tokens[b].tolist(), said(f"the empty caption {empty.tolist()}",
+                                                                         ja=f"空のキャプション {empty.tolist()}")
         if (out[b] == PAD_ID).all():
-            fail(f"caption {b} came out all <pad> {row}: a dropped caption becomes the empty caption, <bos> <eos> "
-                 f"then <pad>: {empty.tolist()} (empty_caption(B, T))", where, seed)  # fmt: skip
+            fail(said(f"caption {b} came out all <pad> {row}: a dropped caption becomes the empty caption, <bos> <eos> "
+                      f"then <pad>: {empty.tolist()} (empty_caption(B, T))",
+                      ja=f"キャプション {b} がすべて <pad> の {row} になっています。落としたキャプションは空のキャプション、"
+                         f"つまり <bos> <eos> のあとに <pad> が続く {empty.tolist()} になります（empty_caption(B, T)）"),
+                 where, seed)  # fmt: skip
         whole = ((out == tokens) | (out == empty)).all(dim=1)  # each token kept or the empty caption's
         columns = ((out == tokens).all(dim=0) | (out == empty).all(dim=0)).all()  # each position, in every caption
         if whole.all() and columns and B > 1:
-            fail(f"caption {b} came out {row}, partly itself {caption}, partly {shown}; every caption was cut "
-                 "at the same positions: one draw per position (tokens.shape[1]), not per caption "
-                 "(tokens.shape[0]); a caption is kept or dropped whole", where, seed)  # fmt: skip
+            fail(said(f"caption {b} came out {row}, partly itself {caption}, partly {shown}; every caption was cut "
+                      "at the same positions: one draw per position (tokens.shape[1]), not per caption "
+                      "(tokens.shape[0]); a caption is kept or dropped whole",
+                      ja=f"キャプション {b} が {row} になっています。一部は元の {caption}、一部は{shown} です。どの"
+                         "キャプションも同じ位置で切られています: 乱数を位置ごとに（tokens.shape[1]）引いていて、"
+                         "キャプションごと（tokens.shape[0]）になっていません。キャプションは丸ごと残すか、丸ごと"
+                         "落とします"), where, seed)  # fmt: skip
         if whole[b]:
-            fail(f"caption {b} came out {row}, partly itself {caption}, partly {shown}: a caption is kept or "
-                 "dropped whole (one draw per caption, not per token)", where, seed)  # fmt: skip
-        fail(f"caption {b} came out {row}: neither as it went in, {caption}, nor {shown}", where, seed)
+            fail(said(f"caption {b} came out {row}, partly itself {caption}, partly {shown}: a caption is kept or "
+                      "dropped whole (one draw per caption, not per token)",
+                      ja=f"キャプション {b} が {row} になっています。一部は元の {caption}、一部は{shown} です。"
+                         "キャプションは丸ごと残すか、丸ごと落とします（乱数はトークンごとではなく、キャプションごとに "
+                         "1 回引きます）"), where, seed)  # fmt: skip
+        fail(said(f"caption {b} came out {row}: neither as it went in, {caption}, nor {shown}",
+                  ja=f"キャプション {b} が {row} になっています。元の {caption} でも、{shown} でもありません"),
+             where, seed)  # fmt: skip
     return dropped
 
 
@@ -653,12 +746,19 @@ def test_16_6_each_caption_dropped_with_probability_p(kata, seed, p, monkeypatch
     dropped = dropped_rows(kata.drop_condition(tokens, p, torch.Generator().manual_seed(seed)), tokens, where, seed)
     n, mean, sd = int(dropped.sum()), B * p, math.sqrt(B * p * (1 - p))
     if n in (0, B):
-        fail(f"{'every' if n else 'no'} caption of {B} was dropped with p = {p}: one draw for the whole batch? "
-             "Each caption gets its own draw: torch.rand(B) < p", where, seed)  # fmt: skip
+        fail(said(f"{'every' if n else 'no'} caption of {B} was dropped with p = {p}: one draw for the whole batch? "
+                  "Each caption gets its own draw: torch.rand(B) < p",
+                  ja=f"p = {p} で、{B} 個のキャプションが{'すべて落とされました' if n else ' 1 つも落とされませんでした'}。"
+                     "バッチ全体で乱数を 1 回しか引いていませんか？ キャプションごとに乱数を引きます: torch.rand(B) < p"),
+             where, seed)  # fmt: skip
     if abs(n - mean) > 6 * sd:
-        why = ": about 1 − p of them, so the comparison is the wrong way round" if abs(B - n - mean) <= 6 * sd else ""
-        fail(f"dropped {n} of {B} captions with p = {p}: expected about {mean:.0f} (± {6 * sd:.0f}){why}. Each "
-             "caption is dropped with probability p: a uniform draw below p", where, seed)  # fmt: skip
+        why = said(": about 1 − p of them, so the comparison is the wrong way round",
+                   ja="。これはおよそ 1 − p の割合なので、比較の向きが逆です") if abs(B - n - mean) <= 6 * sd else ""
+        fail(said(f"dropped {n} of {B} captions with p = {p}: expected about {mean:.0f} (± {6 * sd:.0f}){why}. Each "
+                  "caption is dropped with probability p: a uniform draw below p",
+                  ja=f"p = {p} で、{B} 個中 {n} 個のキャプションが落とされました。期待されるのはおよそ {mean:.0f} 個"
+                     f"（± {6 * sd:.0f}）です{why}。各キャプションは確率 p で落とします: 一様乱数が p を下回るときです"),
+             where, seed)  # fmt: skip
 
 
 @pytest.mark.blank("16.6")
@@ -677,8 +777,10 @@ def test_16_6_p_0_keeps_every_caption(kata, monkeypatch):
     out = kata.drop_condition(tokens, 0.0, torch.Generator().manual_seed(6))
     dropped = dropped_rows(out, tokens, where, 6)
     if dropped.any():
-        fail(f"{int(dropped.sum())} of 100 captions were dropped with p = 0: none may be (drop where the draw is "
-             "below p, and no draw is below 0)", where, 6)  # fmt: skip
+        fail(said(f"{int(dropped.sum())} of 100 captions were dropped with p = 0: none may be (drop where the draw is "
+                  "below p, and no draw is below 0)",
+                  ja=f"p = 0 なのに、100 個中 {int(dropped.sum())} 個のキャプションが落とされました。1 つも落としては"
+                     "いけません（乱数が p を下回るときに落とすので、0 を下回る乱数はありません）"), where, 6)  # fmt: skip
 
 
 @pytest.mark.blank("16.6")
@@ -689,7 +791,8 @@ def test_16_6_p_1_every_caption_empty(kata, seed, case, monkeypatch):
     tokens, where = drop_case(B, T, 1.0, seed)
     out = kata.drop_condition(tokens, 1.0, torch.Generator().manual_seed(seed))
     dropped_rows(out, tokens, where, seed)
-    name = "captions with p = 1 (every one the empty caption: <bos> <eos> then <pad>)"
+    name = said("captions with p = 1 (every one the empty caption: <bos> <eos> then <pad>)",
+                ja="p = 1 のときのキャプション（すべて空のキャプション: <bos> <eos> のあとに <pad>）")
     assert_close(out, empty_row(T).expand(B, T), call=where, seed=seed, name=name)
 
 
@@ -700,20 +803,27 @@ def test_16_6_draws_from_the_generator(kata, monkeypatch):
     state = torch.get_rng_state()
     first = kata.drop_condition(tokens, 0.5, torch.Generator().manual_seed(3))
     if not torch.equal(torch.get_rng_state(), state):
-        fail("drop_condition drew from torch's global random numbers: draw from the generator passed in "
-             "(torch.rand(B, generator=generator)), so that its seed alone decides which captions are dropped",
+        fail(said("drop_condition drew from torch's global random numbers: draw from the generator passed in "
+                  "(torch.rand(B, generator=generator)), so that its seed alone decides which captions are dropped",
+                  ja="drop_condition が torch のグローバルな乱数を使っています。渡されたジェネレータから引いてください"
+                     "（torch.rand(B, generator=generator)）。そうすれば、どのキャプションを落とすかがそのシードだけで"
+                     "決まります"),
              where, 3)  # fmt: skip
     torch.manual_seed(1)  # another global state changes nothing
     again = kata.drop_condition(tokens, 0.5, torch.Generator().manual_seed(3))
-    assert_tensor(first, shape=tokens.shape, dtype=torch.long, call=where, seed=3, name="captions")
+    assert_tensor(first, shape=tokens.shape, dtype=torch.long, call=where, seed=3,
+                  name=said("captions", ja="キャプション"))  # fmt: skip
     if not torch.equal(first, again):
-        fail("two calls with generators seeded alike dropped different captions: draw from the generator passed "
-             "in (generator=generator)", where, 3)  # fmt: skip
+        fail(said("two calls with generators seeded alike dropped different captions: draw from the generator passed "
+                  "in (generator=generator)",
+                  ja="同じシードのジェネレータで 2 回呼び出したのに、落とされたキャプションが違います。渡された"
+                     "ジェネレータから引いてください（generator=generator）"), where, 3)  # fmt: skip
     if torch.equal(first, kata.drop_condition(tokens, 0.5, torch.Generator().manual_seed(4))):
-        fail("generators seeded differently dropped the same captions (64 of them, p = 0.5)", where, 3)
+        fail(said("generators seeded differently dropped the same captions (64 of them, p = 0.5)",
+                  ja="異なるシードのジェネレータで、同じキャプションが落とされました（64 個、p = 0.5）"), where, 3)  # fmt: skip
     where = call("drop_condition", tokens, 0.5)
     assert_tensor(kata.drop_condition(tokens, 0.5), shape=tokens.shape, dtype=torch.long, call=where,
-                  name="captions (no generator: torch's own)")  # fmt: skip
+                  name=said("captions (no generator: torch's own)", ja="キャプション（ジェネレータなし: torch 自身の乱数）"))  # fmt: skip
 
 
 @pytest.mark.blank("16.5")
@@ -721,6 +831,8 @@ def test_16_6_draws_from_the_generator(kata, monkeypatch):
 def test_16_5_the_empty_caption_is_bos_eos_then_padding(kata, B, T):
     where = call("empty_caption", B, T)
     out = kata.empty_caption(B, T)
-    assert_tensor(out, shape=(B, T), dtype=torch.long, call=where, name="empty captions")
+    assert_tensor(out, shape=(B, T), dtype=torch.long, call=where, name=said("empty captions", ja="空のキャプション"))
     expected = torch.tensor([BOS_ID, EOS_ID] + [PAD_ID] * (T - 2)).expand(B, T)  # kata 01's encode(""), padded
-    assert_close(out, expected, call=where, name="empty captions (<bos> <eos>, then <pad>: kata 01's encode(\"\") padded)")
+    assert_close(out, expected, call=where,
+                 name=said("empty captions (<bos> <eos>, then <pad>: kata 01's encode(\"\") padded)",
+                           ja="空のキャプション（<bos> <eos> のあとに <pad>: kata 01 の encode(\"\") をパディングしたもの）"))

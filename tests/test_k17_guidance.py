@@ -19,7 +19,7 @@ import sys
 import pytest
 import torch
 from k09_schedules import Schedule
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 from torch import nn
 
 T = 20
@@ -61,12 +61,15 @@ def test_17_1_scale_1_is_the_conditional_model_and_0_the_unconditional(kata, see
     torch.manual_seed(seed)
     eps_uncond, eps_cond = torch.randn(shape), torch.randn(shape)
     for scale, expected, name in [
-        (1.0, eps_cond, "the guided ε with scale = 1 (the plain conditional model: eps_cond itself)"),
-        (0.0, eps_uncond, "the guided ε with scale = 0 (the prompt ignored: eps_uncond itself)"),
+        (1.0, eps_cond, said("the guided ε with scale = 1 (the plain conditional model: eps_cond itself)",
+                             ja="scale = 1 のときのガイダンス後の ε（ただの条件付きモデル: eps_cond そのもの）")),
+        (0.0, eps_uncond, said("the guided ε with scale = 0 (the prompt ignored: eps_uncond itself)",
+                               ja="scale = 0 のときのガイダンス後の ε（プロンプトを無視: eps_uncond そのもの）")),
     ]:
         where = call("classifier_free_guidance", eps_uncond, eps_cond, scale)
         out = kata.classifier_free_guidance(eps_uncond, eps_cond, scale)
-        assert_tensor(out, shape=shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
+        assert_tensor(out, shape=shape, dtype=torch.float32, call=where, seed=seed,
+                      name=said("the guided ε", ja="ガイダンス後の ε"))  # fmt: skip
         assert_close(out, expected, call=where, seed=seed, atol=1e-6, name=name)
 
 
@@ -78,20 +81,24 @@ def test_17_1_moves_scale_times_the_prompts_effect(kata, seed, scale):
     eps_uncond, eps_cond = torch.randn(shape), torch.randn(shape)
     where = call("classifier_free_guidance", eps_uncond, eps_cond, scale)
     out = kata.classifier_free_guidance(eps_uncond, eps_cond, scale)
-    assert_tensor(out, shape=shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
+    assert_tensor(out, shape=shape, dtype=torch.float32, call=where, seed=seed,
+                  name=said("the guided ε", ja="ガイダンス後の ε"))  # fmt: skip
     assert_close(out, guided_by_hand(eps_uncond, eps_cond, scale).float(), call=where, seed=seed,
-                 name="the guided ε (eps_uncond + scale · (eps_cond − eps_uncond))")  # fmt: skip
+                 name=said("the guided ε (eps_uncond + scale · (eps_cond − eps_uncond))",
+                           ja="ガイダンス後の ε（eps_uncond + scale · (eps_cond − eps_uncond)）"))  # fmt: skip
     # linear in the scale: one more unit of scale moves one more prompt's effect
     more = kata.classifier_free_guidance(eps_uncond, eps_cond, scale + 1)
-    assert_close(more - out, eps_cond - eps_uncond, call=where + "  and scale + 1", seed=seed, atol=1e-5,
-                 name="what one more unit of scale adds (eps_cond − eps_uncond)")  # fmt: skip
+    assert_close(more - out, eps_cond - eps_uncond, call=where + said("  and scale + 1", ja="  および scale + 1"),
+                 seed=seed, atol=1e-5, name=said("what one more unit of scale adds (eps_cond − eps_uncond)",
+                                                 ja="scale を 1 増やしたときに加わる分（eps_cond − eps_uncond）"))  # fmt: skip
 
 
 @pytest.mark.blank("17.1")
 def test_17_1_gradients(kata):
     leaves = [torch.randn(2, 3, 4, 4, requires_grad=True) for _ in range(2)]
     copies = [leaf.detach().clone().requires_grad_() for leaf in leaves]
-    where = call("classifier_free_guidance", leaves[0], leaves[1], 3.0) + ", then backward()"
+    where = call("classifier_free_guidance", leaves[0], leaves[1], 3.0) + said(", then backward()",
+                                                                              ja="、続いて backward()")
     out = kata.classifier_free_guidance(leaves[0] * 1, leaves[1] * 1, 3.0)
     expected = copies[0] + 3.0 * (copies[1] - copies[0])
     assert_gradients(out, expected, {"eps_uncond": (leaves[0], copies[0]), "eps_cond": (leaves[1], copies[1])},
@@ -147,45 +154,67 @@ def check_halves(seen, first, second, what: str, first_name: str, second_name: s
     B = first.shape[0]
     expected = torch.cat([first, second])
     if not isinstance(seen, torch.Tensor):
-        fail(f"the model was given {what} = {seen!r}: give it a (2B, ...) tensor, {first_name} stacked on "
-             f"{second_name}", where, seed)  # fmt: skip
+        fail(said(f"the model was given {what} = {seen!r}: give it a (2B, ...) tensor, {first_name} stacked on "
+                  f"{second_name}",
+                  ja=f"モデルに {what} = {seen!r} が渡されています。{first_name} と {second_name} をこの順に積み重ねた "
+                     "(2B, ...) のテンソルを渡してください"), where, seed)  # fmt: skip
     if tuple(seen.shape) == tuple(first.shape):
-        fail(f"the model was given {what} of shape {tuple(seen.shape)}: the batch of one half. It needs both "
-             f"halves, {first_name} then {second_name}, stacked along the batch by torch.cat: "
-             f"{tuple(expected.shape)}", where, seed)  # fmt: skip
+        fail(said(f"the model was given {what} of shape {tuple(seen.shape)}: the batch of one half. It needs both "
+                  f"halves, {first_name} then {second_name}, stacked along the batch by torch.cat: "
+                  f"{tuple(expected.shape)}",
+                  ja=f"{what}（モデルに渡したもの）の形状が {tuple(seen.shape)} で、半分のバッチしかありません。"
+                     f"{first_name} と {second_name} の両方の半分を、この順に torch.cat でバッチ方向に積み重ねる"
+                     f"必要があります: {tuple(expected.shape)}"), where, seed)  # fmt: skip
     if tuple(seen.shape) != tuple(expected.shape):
-        fail(f"the model was given {what} of shape {tuple(seen.shape)}, expected {tuple(expected.shape)}: "
-             f"{first_name} and {second_name} stacked along the batch (torch.cat along dim 0)", where, seed)  # fmt: skip
+        fail(said(f"the model was given {what} of shape {tuple(seen.shape)}, expected {tuple(expected.shape)}: "
+                  f"{first_name} and {second_name} stacked along the batch (torch.cat along dim 0)",
+                  ja=f"{what}（モデルに渡したもの）の形状が {tuple(seen.shape)} です（期待される形状は "
+                     f"{tuple(expected.shape)}）。{first_name} と {second_name} をバッチ方向に積み重ねます"
+                     "（dim 0 に沿った torch.cat）"), where, seed)  # fmt: skip
     if not torch.equal(seen, expected) and torch.equal(seen, torch.cat([second, first])):
-        fail(f"the model was given {what} with {second_name} first: the unconditional half comes first "
-             f"({first_name}, then {second_name})", where, seed)  # fmt: skip
+        fail(said(f"the model was given {what} with {second_name} first: the unconditional half comes first "
+                  f"({first_name}, then {second_name})",
+                  ja=f"{what}（モデルに渡したもの）で、{second_name} が先になっています。無条件の半分が先です"
+                     f"（{first_name}、{second_name} の順）"), where, seed)  # fmt: skip
     assert_close(seen[:B], first, call=where, seed=seed, atol=0, rtol=0,
-                 name=f"the first half of the model's {what} ({first_name})")  # fmt: skip
+                 name=said(f"the first half of the model's {what} ({first_name})",
+                           ja=f"{what}（モデルに渡したもの）の前半 {first_name}"))  # fmt: skip
     assert_close(seen[B:], second, call=where, seed=seed, atol=0, rtol=0,
-                 name=f"the second half of the model's {what} ({second_name})")  # fmt: skip
+                 name=said(f"the second half of the model's {what} ({second_name})",
+                           ja=f"{what}（モデルに渡したもの）の後半 {second_name}"))  # fmt: skip
 
 
 def check_one_call(model: PromptOracle, x_t, t, context, context_mask, uncond_context, uncond_mask, where, seed):
     """ONE call on 2B images: x_t and t twice, the empty caption then the prompt, masks likewise."""
     __tracebackhide__ = True
     if len(model.calls) != 1:
-        fail(f"the model was called {len(model.calls)} times: call it ONCE, on the 2B images of both halves "
-             "stacked (one forward pass instead of two)", where, seed)  # fmt: skip
+        fail(said(f"the model was called {len(model.calls)} times: call it ONCE, on the 2B images of both halves "
+                  "stacked (one forward pass instead of two)",
+                  ja=f"モデルが {len(model.calls)} 回呼び出されています。両方の半分を積み重ねた 2B 枚の画像に対して、"
+                     "1 回だけ呼び出してください（フォワードパスが 2 回ではなく 1 回で済みます）"), where, seed)  # fmt: skip
     x_seen, t_seen, context_seen, mask_seen = model.calls[0]
-    check_halves(x_seen, x_t, x_t, "images", "x_t", "x_t again", where, seed)
-    check_halves(t_seen, t, t, "timesteps", "t", "t again", where, seed)
+    check_halves(x_seen, x_t, x_t, said("images", ja="画像"), "x_t", said("x_t again", ja="x_t（2 つ目）"), where, seed)
+    check_halves(t_seen, t, t, said("timesteps", ja="タイムステップ"), "t", said("t again", ja="t（2 つ目）"), where, seed)
     if context_seen is None:
-        fail("the model was given no context: give it the empty caption's features stacked on the prompt's", where, seed)
-    check_halves(context_seen, uncond_context, context, "context", "uncond_context", "context (the prompt's)",
-                 where, seed)  # fmt: skip
+        fail(said("the model was given no context: give it the empty caption's features stacked on the prompt's",
+                  ja="モデルに context が渡されていません。空のキャプションの特徴量とプロンプトの特徴量を、この順に"
+                     "積み重ねて渡してください"), where, seed)  # fmt: skip
+    check_halves(context_seen, uncond_context, context, "context", "uncond_context",
+                 said("context (the prompt's)", ja="プロンプトの context"), where, seed)  # fmt: skip
     if context_mask is None:
         if mask_seen is not None:
-            fail("the model was given a mask though both masks are None: pass None on as None", where, seed)
+            fail(said("the model was given a mask though both masks are None: pass None on as None",
+                      ja="マスクはどちらも None なのに、モデルにマスクが渡されています。None は None のまま渡して"
+                         "ください"), where, seed)  # fmt: skip
         return
     if mask_seen is None:
-        fail("the model was given no mask (None), so it attends to the padding of the prompts: stack the masks "
-             "as the contexts, uncond_mask then context_mask", where, seed)  # fmt: skip
-    check_halves(mask_seen, uncond_mask, context_mask, "mask", "uncond_mask", "context_mask", where, seed)
+        fail(said("the model was given no mask (None), so it attends to the padding of the prompts: stack the masks "
+                  "as the contexts, uncond_mask then context_mask",
+                  ja="モデルにマスクが渡されていない（None）ため、プロンプトのパディングにもアテンションしています。"
+                     "context と同じようにマスクも積み重ねてください（uncond_mask、続いて context_mask）"),
+             where, seed)  # fmt: skip
+    check_halves(mask_seen, uncond_mask, context_mask, said("mask", ja="マスク"), "uncond_mask", "context_mask",
+                 where, seed)  # fmt: skip
 
 
 def guided_call(B: int, masked: bool, scale: float, image=(1, 2, 3), Tc: int = 5):
@@ -194,7 +223,7 @@ def guided_call(B: int, masked: bool, scale: float, image=(1, 2, 3), Tc: int = 5
     x_t, t = torch.randn(B, *image), torch.randint(0, T, (B,))
     context, context_mask, uncond_context, uncond_mask = prompts(B, Tc, image, masked)
     args = (x_t, t, context, context_mask, uncond_context, uncond_mask, scale)
-    where = call("guided_eps", Label("a model that knows each prompt's image"), *args)
+    where = call("guided_eps", Label(said("a model that knows each prompt's image", ja="各プロンプトの画像を知っているモデル")), *args)
     expected = guided_by_hand(PromptOracle(schedule, image)(x_t, t, uncond_context, uncond_mask),
                               PromptOracle(schedule, image)(x_t, t, context, context_mask), scale)  # fmt: skip
     return model, args, where, expected.float()
@@ -238,19 +267,26 @@ def test_17_2_one_call_on_both_halves_unconditional_first(kata, monkeypatch, see
     eps_uncond, eps_cond = oracle(x_t, t, uncond_context, uncond_mask), oracle(x_t, t, context, context_mask)
     halves = names.get("eps_uncond"), names.get("eps_cond")
     if not all(isinstance(h, torch.Tensor) for h in halves):  # other names: the guided result tells
-        assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
+        assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed,
+                      name=said("the guided ε", ja="ガイダンス後の ε"))  # fmt: skip
         assert_close(out, expected, call=where, seed=seed, atol=1e-4,
-                     name="the guided ε (the first half of the model's answer is ε_∅, the second ε_c; "
-                          "ε_∅ + scale · (ε_c − ε_∅))")  # fmt: skip
+                     name=said("the guided ε (the first half of the model's answer is ε_∅, the second ε_c; "
+                               "ε_∅ + scale · (ε_c − ε_∅))",
+                               ja="ガイダンス後の ε（モデルの答えの前半が ε_∅、後半が ε_c。ε_∅ + scale · (ε_c − ε_∅)）"))  # fmt: skip
         return
     swapped = [h.shape == e.shape and torch.allclose(h, e) for h, e in zip(halves, (eps_cond, eps_uncond))]
     if all(swapped):
-        fail("eps_uncond holds the model's answer for the prompt and eps_cond the one for the empty caption: the "
-             "first half of the model's answer is the unconditional one (it was given uncond_context)", where, seed)  # fmt: skip
+        fail(said("eps_uncond holds the model's answer for the prompt and eps_cond the one for the empty caption: "
+                  "the first half of the model's answer is the unconditional one (it was given uncond_context)",
+                  ja="eps_uncond にプロンプトに対するモデルの答えが、eps_cond に空のキャプションに対する答えが入って"
+                     "います。モデルの答えの前半が無条件のものです（前半には uncond_context を渡しています）"),
+             where, seed)  # fmt: skip
     assert_close(halves[0], eps_uncond, call=where, seed=seed, atol=1e-5,
-                 name="eps_uncond (the first half of the model's answer: the images with the empty caption)")  # fmt: skip
+                 name=said("eps_uncond (the first half of the model's answer: the images with the empty caption)",
+                           ja="eps_uncond（モデルの答えの前半: 空のキャプションを付けた画像）"))  # fmt: skip
     assert_close(halves[1], eps_cond, call=where, seed=seed, atol=1e-5,
-                 name="eps_cond (the second half of the model's answer: the images with the prompt)")  # fmt: skip
+                 name=said("eps_cond (the second half of the model's answer: the images with the prompt)",
+                           ja="eps_cond（モデルの答えの後半: プロンプトを付けた画像）"))  # fmt: skip
 
 
 class GuidanceSpy:
@@ -273,13 +309,18 @@ def test_17_3_combines_the_halves_with_the_scale(kata, monkeypatch, seed, case):
     monkeypatch.setattr(kata, "classifier_free_guidance", spy)
     model, args, where, expected = guided_call(B, masked, scale)
     out = kata.guided_eps(model, *args)
-    assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
+    assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed,
+                  name=said("the guided ε", ja="ガイダンス後の ε"))  # fmt: skip
     if len(spy.calls) == 1 and spy.calls[0][2] != scale:
-        fail(f"classifier_free_guidance was given scale = {spy.calls[0][2]!r}; pass on the scale of this call, "
-             f"{scale!r}", where, seed)  # fmt: skip
+        fail(said(f"classifier_free_guidance was given scale = {spy.calls[0][2]!r}; pass on the scale of this call, "
+                  f"{scale!r}",
+                  ja=f"classifier_free_guidance に scale = {spy.calls[0][2]!r} が渡されています。この呼び出しの scale "
+                     f"である {scale!r} をそのまま渡してください"), where, seed)  # fmt: skip
     assert_close(out, expected, call=where, seed=seed, atol=1e-4,
-                 name="the guided ε (ε_∅ + scale · (ε_c − ε_∅); ε_∅ is the first half of the model's answer, "
-                      "ε_c the second)")  # fmt: skip
+                 name=said("the guided ε (ε_∅ + scale · (ε_c − ε_∅); ε_∅ is the first half of the model's answer, "
+                           "ε_c the second)",
+                           ja="ガイダンス後の ε（ε_∅ + scale · (ε_c − ε_∅)。ε_∅ はモデルの答えの前半、ε_c は"
+                              "後半）"))  # fmt: skip
 
 
 @pytest.mark.blank("17.3")
@@ -292,7 +333,7 @@ def test_17_3_gradients(kata, monkeypatch):
     out = kata.guided_eps(model, x * 1, t, c * 1, context_mask, u * 1, uncond_mask, scale)
     oracle = PromptOracle(make_schedule(), (1, 2, 3))
     expected = oracle(x2, t, u2, uncond_mask) + scale * (oracle(x2, t, c2, context_mask) - oracle(x2, t, u2, uncond_mask))
-    assert_gradients(out, expected, leaves, call=where + ", then backward()", atol=1e-4)
+    assert_gradients(out, expected, leaves, call=where + said(", then backward()", ja="、続いて backward()"), atol=1e-4)
 
 
 # --- 17.4: Guided -----------------------------------------------------------------------------
@@ -306,13 +347,16 @@ def test_17_4_guided_passes_the_empty_caption_and_the_scale(kata, monkeypatch, s
     torch.manual_seed(seed)
     model, (x_t, t, context, context_mask, uncond_context, uncond_mask, _), _, expected = guided_call(B, masked, scale)
     guided = kata.Guided(model, uncond_context, uncond_mask, scale)
-    where = (call("Guided", Label("a model that knows each prompt's image"), uncond_context, uncond_mask, scale)
+    where = (call("Guided", Label(said("a model that knows each prompt's image", ja="各プロンプトの画像を知っているモデル")),
+                  uncond_context, uncond_mask, scale)
              + call("", x_t, t, context, context_mask))  # fmt: skip
     out = guided(x_t, t, context, context_mask)
-    assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed, name="the guided ε")
+    assert_tensor(out, shape=expected.shape, dtype=torch.float32, call=where, seed=seed,
+                  name=said("the guided ε", ja="ガイダンス後の ε"))  # fmt: skip
     check_one_call(model, x_t, t, context, context_mask, uncond_context, uncond_mask, where, seed)
     assert_close(out, expected, call=where, seed=seed, atol=1e-4,
-                 name=f"the guided ε (ε_∅ + {scale} · (ε_c − ε_∅), the stored scale)")  # fmt: skip
+                 name=said(f"the guided ε (ε_∅ + {scale} · (ε_c − ε_∅), the stored scale)",
+                           ja=f"ガイダンス後の ε（ε_∅ + {scale} · (ε_c − ε_∅)、保存した scale）"))  # fmt: skip
 
 
 def sampler(name: str):
@@ -341,12 +385,17 @@ def test_17_4_a_sampler_given_guided_lands_on_the_guided_image(kata, monkeypatch
     model = PromptOracle(schedule, image)
     guided = kata.Guided(model, uncond_context, uncond_mask, scale)
     if not isinstance(guided, nn.Module) or not any(p is model.dummy for p in guided.parameters()):
-        fail("Guided must be an nn.Module that holds the wrapped model (the samplers read its parameters)")
-    where = call(name, Label(f"Guided(a model that knows each prompt's image, scale={scale})"), (B, *image),
+        fail(said("Guided must be an nn.Module that holds the wrapped model (the samplers read its parameters)",
+                  ja="Guided は、包んだモデルを保持する nn.Module である必要があります（サンプラーがそのパラメータを"
+                     "読みます）"))  # fmt: skip
+    where = call(name, Label(said(f"Guided(a model that knows each prompt's image, scale={scale})",
+                                  ja=f"Guided(各プロンプトの画像を知っているモデル, scale={scale})")), (B, *image),
                  Label(f"Schedule(T={T})"), context=context, context_mask=context_mask)  # fmt: skip
     samples = sampler(name)(guided, (B, *image), schedule, generator=torch.Generator().manual_seed(seed),
                             context=context, context_mask=context_mask)  # fmt: skip
     assert_tensor(samples, shape=(B, *image), dtype=torch.float32, call=where, seed=seed, name="samples")
     assert_close(samples, x0_uncond + scale * (x0_cond - x0_uncond), call=where, seed=seed, atol=1e-4,
-                 name="samples (the guided ε is the true noise of x0_∅ + scale · (x0_c − x0_∅): sampling lands "
-                      "there)")  # fmt: skip
+                 name=said("samples (the guided ε is the true noise of x0_∅ + scale · (x0_c − x0_∅): sampling lands "
+                           "there)",
+                           ja="samples（ガイダンス後の ε は x0_∅ + scale · (x0_c − x0_∅) の真のノイズなので、"
+                              "サンプリングはそこにたどり着くはず）"))  # fmt: skip
