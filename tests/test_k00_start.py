@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from support import assert_close, assert_tensor, call
+from support import assert_close, assert_tensor, call, said
 
 SHAPES = [(3, 4, 5), (1, 2, 2), (3, 1, 7)]
 
@@ -15,7 +15,7 @@ def test_00_1_add_batch_dim(kata):
         out = kata.add_batch_dim(image)
         where = call("add_batch_dim", image)
         assert_tensor(out, shape=(1, *shape), dtype=image.dtype, call=where, seed=seed)
-        assert_close(out[0], image, call=where, seed=seed, name="output[0]")
+        assert_close(out[0], image, call=where, seed=seed, name=said("output[0]", ja="出力[0]"))
 
 
 def normalize_by_loop(images, mean, std):

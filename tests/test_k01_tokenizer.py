@@ -12,13 +12,12 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import assert_tensor, call, fail, with_reference
+from support import assert_tensor, call, fail, said, with_reference
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 KNOWN = ["a", "red", "circle", "blue", "square", "on", "the", "left"]
 VOCAB = {token: i for i, token in enumerate(SPECIALS + KNOWN)}  # a: 4, red: 5, circle: 6, blue: 7, ...
-SHOWN_VOCAB = "vocab: specials 0-3, " + ", ".join(f"{w} {i}" for w, i in VOCAB.items() if i > 3)
 QUICK = settings(max_examples=15, deadline=None, derandomize=True, database=None)
 
 # Texts of a few words, in any case, with any whitespace between and around them.
@@ -32,13 +31,23 @@ def texts_of(words: list[str]):
     )
 
 
+def shown_vocab() -> str:
+    words = ", ".join(f"{w} {i}" for w, i in VOCAB.items() if i > 3)
+    return said(f"vocab: specials 0-3, {words}", ja=f"vocab: 特殊トークン 0-3, {words}")
+
+
 def first_difference(got: list, expected: list, what: str) -> str:
+    """`what`: the items' name, in the learner's language ("ID", or said("merge", ja=...))."""
     for i, (g, e) in enumerate(zip(got, expected)):
         if g != e:
-            return f"{what} {i} is {g!r}, expected {e!r}"
+            return said(f"{what} {i} is {g!r}, expected {e!r}", ja=f"{what} {i} が {g!r} です（期待される値は {e!r}）")
     if len(got) < len(expected):
-        return f"{len(got)} {what}s, expected {len(expected)}: {what} {len(got)} should be {expected[len(got)]!r}"
-    return f"{len(got)} {what}s, expected {len(expected)}: {what} {len(expected)} ({got[len(expected)]!r}) is extra"
+        return said(f"{len(got)} {what}s, expected {len(expected)}: {what} {len(got)} should be {expected[len(got)]!r}",
+                    ja=f"{what}が {len(got)} 個です（期待される数は {len(expected)}）: {what} {len(got)} は "
+                       f"{expected[len(got)]!r} のはずです")  # fmt: skip
+    return said(f"{len(got)} {what}s, expected {len(expected)}: {what} {len(expected)} ({got[len(expected)]!r}) is extra",
+                ja=f"{what}が {len(got)} 個です（期待される数は {len(expected)}）: {what} {len(expected)}"
+                   f"（{got[len(expected)]!r}）が余分です")  # fmt: skip
 
 
 # --- 01.1 build_vocab -----------------------------------------------------------------------
@@ -59,12 +68,16 @@ def check_vocab(kata, texts: list[str], min_freq: int) -> None:
     where = call("build_vocab", texts, min_freq=min_freq)
     vocab = kata.build_vocab(texts, min_freq=min_freq)
     if not isinstance(vocab, dict):
-        fail(f"returned a {type(vocab).__name__}, expected a dict {{token: ID}}", where)
+        fail(said(f"returned a {type(vocab).__name__}, expected a dict {{token: ID}}",
+                  ja=f"戻り値は dict {{token: ID}} であるべきですが、{type(vocab).__name__} です"), where)  # fmt: skip
     if sorted(vocab.values()) != list(range(len(vocab))):
-        fail(f"the IDs are {sorted(vocab.values())}, expected 0, 1, 2, ... with no gap or repeat", where)
+        fail(said(f"the IDs are {sorted(vocab.values())}, expected 0, 1, 2, ... with no gap or repeat",
+                  ja=f"ID が {sorted(vocab.values())} です。0, 1, 2, ... と抜けも重複もなく並ぶはずです"), where)  # fmt: skip
     got, expected = sorted(vocab, key=vocab.get), vocab_spec(texts, min_freq)
     if got != expected:
-        fail(f"{first_difference(got, expected, 'ID')}\ntokens by ID: {got}\nexpected:     {expected}", where)
+        difference = first_difference(got, expected, "ID")
+        fail(said(f"{difference}\ntokens by ID: {got}\nexpected:     {expected}",
+                  ja=f"{difference}\nID 順のトークン: {got}\n期待される並び:  {expected}"), where)  # fmt: skip
 
 
 @pytest.mark.blank("01.1")
@@ -104,7 +117,8 @@ def check_encode(kata, text: str) -> None:
     __tracebackhide__ = True
     out, expected = kata.encode(text, dict(VOCAB)), encode_spec(text, VOCAB)
     if not isinstance(out, list) or out != expected:
-        fail(f"encode({text!r}, vocab) gave {out!r}, expected {expected}\n{SHOWN_VOCAB}")
+        fail(said(f"encode({text!r}, vocab) gave {out!r}, expected {expected}\n{shown_vocab()}",
+                  ja=f"encode({text!r}, vocab) の結果が {out!r} です（期待される値は {expected}）\n{shown_vocab()}"))
 
 
 ENCODE_CASES = [
@@ -150,7 +164,8 @@ def check_decode(kata, ids, expected: str) -> None:
     out = kata.decode(ids, dict(VOCAB))
     if out != expected:
         shown = f"torch.tensor({ids.tolist()})" if isinstance(ids, torch.Tensor) else ids
-        fail(f"decode({shown}, vocab) gave {out!r}, expected {expected!r}\n{SHOWN_VOCAB}")
+        fail(said(f"decode({shown}, vocab) gave {out!r}, expected {expected!r}\n{shown_vocab()}",
+                  ja=f"decode({shown}, vocab) の結果が {out!r} です（期待される値は {expected!r}）\n{shown_vocab()}"))
 
 
 @pytest.mark.blank("01.3")
@@ -195,7 +210,8 @@ def check_rows(out: torch.Tensor, expected: list[list], name: str, explain, wher
     __tracebackhide__ = True
     for b, row in enumerate(expected):
         if out[b].tolist() != row:
-            fail(f"{name}[{b}] is {out[b].tolist()}, expected {row}\n{explain(b)}", where, seed)
+            fail(said(f"{name}[{b}] is {out[b].tolist()}, expected {row}\n{explain(b)}",
+                      ja=f"{name}[{b}] が {out[b].tolist()} です（期待される値は {row}）\n{explain(b)}"), where, seed)
 
 
 @pytest.mark.blank("01.4")
@@ -205,7 +221,8 @@ def test_01_4_pad_batch_pads_on_the_right(kata, seqs, pad_id, seed):
     expected = pad_spec(seqs, pad_id)
     out = kata.pad_batch([list(seq) for seq in seqs], pad_id=pad_id)
     assert_tensor(out, shape=(len(expected), len(expected[0])), dtype=torch.long, call=where, seed=seed, name="tokens")
-    explain = lambda b: f"(seqs[{b}] = {seqs[b]}, then pad_id = {pad_id} up to the longest length)"  # noqa: E731
+    explain = lambda b: said(f"(seqs[{b}] = {seqs[b]}, then pad_id = {pad_id} up to the longest length)",  # noqa: E731
+                             ja=f"（seqs[{b}] = {seqs[b]} のあと、いちばん長い長さまで pad_id = {pad_id} を並べます）")
     check_rows(out, expected, "tokens", explain, where, seed)
 
 
@@ -217,7 +234,9 @@ def test_01_5_padding_mask_is_true_at_real_tokens(kata, seqs, pad_id, seed):
     expected = [[t != pad_id for t in row] for row in tokens.tolist()]
     out = kata.padding_mask(tokens.clone(), pad_id=pad_id)
     assert_tensor(out, shape=tokens.shape, dtype=torch.bool, call=where, seed=seed, name="mask")
-    explain = lambda b: f"(tokens[{b}] = {tokens[b].tolist()}: True at a real token, False at pad_id = {pad_id})"  # noqa: E731
+    explain = lambda b: said(  # noqa: E731
+        f"(tokens[{b}] = {tokens[b].tolist()}: True at a real token, False at pad_id = {pad_id})",
+        ja=f"（tokens[{b}] = {tokens[b].tolist()}: 実際のトークンでは True、pad_id = {pad_id} では False）")
     check_rows(out, expected, "mask", explain, where, seed)
 
 
@@ -255,11 +274,12 @@ def sennrich_encode(word: str, merges: list[tuple[str, str]]) -> list[str]:
 
 
 def times(n: int) -> str:
-    return "once" if n == 1 else f"{n} times"
+    return said("once", ja="1 回") if n == 1 else said(f"{n} times", ja=f"{n} 回")
 
 
 def show_corpus(corpus: dict) -> str:
-    return "corpus: {" + ", ".join(f"{' '.join(s)!r}: {f}" for s, f in corpus.items()) + "}  (symbols joined by spaces)"
+    entries = ", ".join(f"{' '.join(s)!r}: {f}" for s, f in corpus.items())
+    return said(f"corpus: {{{entries}}}  (symbols joined by spaces)", ja=f"corpus: {{{entries}}}（記号はスペースで区切って表示）")
 
 
 SENNRICH_WORDS = ["low"] * 5 + ["lower"] * 2 + ["newest"] * 6 + ["widest"] * 3
@@ -279,8 +299,10 @@ def check_pair_counts(kata, corpus: dict) -> None:
     got = {pair: n for pair, n in dict(out).items() if n}
     for pair in sorted(set(got) | set(expected)):
         if got.get(pair, 0) != expected.get(pair, 0):
-            fail(f"pair_counts(corpus) counted pair {pair} {times(got.get(pair, 0))}, expected {expected.get(pair, 0)}\n"
-                 f"{show_corpus(corpus)}")  # fmt: skip
+            fail(said(f"pair_counts(corpus) counted pair {pair} {times(got.get(pair, 0))}, expected {expected.get(pair, 0)}\n"
+                      f"{show_corpus(corpus)}",
+                      ja=f"pair_counts(corpus) がペア {pair} を {times(got.get(pair, 0))}数えています（期待される回数は "
+                         f"{expected.get(pair, 0)}）\n{show_corpus(corpus)}"))  # fmt: skip
 
 
 PAIR_CASES = [
@@ -325,10 +347,12 @@ def check_merge(kata, symbols: tuple, pair: tuple) -> None:
     __tracebackhide__ = True
     out, expected = kata.merge_pair(symbols, pair), merge_spec(symbols, pair)
     if not isinstance(out, tuple):
-        fail(f"returned a {type(out).__name__}, expected a tuple (bpe_train uses it as a dict key)",
+        fail(said(f"returned a {type(out).__name__}, expected a tuple (bpe_train uses it as a dict key)",
+                  ja=f"戻り値は tuple であるべきですが、{type(out).__name__} です（bpe_train が dict のキーに使います）"),
              f"merge_pair({symbols}, {pair})")  # fmt: skip
     if out != expected:
-        fail(f"merge_pair({symbols}, {pair}) gave {out}, expected {expected}")
+        fail(said(f"merge_pair({symbols}, {pair}) gave {out}, expected {expected}",
+                  ja=f"merge_pair({symbols}, {pair}) の結果が {out} です（期待される値は {expected}）"))  # fmt: skip
 
 
 MERGE_CASES = [
@@ -367,7 +391,9 @@ def check_train(kata, words: list[str], num_merges: int) -> None:
     out, expected = kata.bpe_train(list(words), num_merges), sennrich_train(words, num_merges)
     if out != expected:
         shown = f"{Counter(words)} (word: how often)" if len(words) > 6 else repr(words)
-        fail(f"{first_difference(out, expected, 'merge')}\ngot:      {out}\nexpected: {expected}",
+        difference = first_difference(out, expected, said("merge", ja="マージ"))
+        fail(said(f"{difference}\ngot:      {out}\nexpected: {expected}",
+                  ja=f"{difference}\n得られた値:   {out}\n期待される値: {expected}"),
              f"bpe_train(words, {num_merges}) with words {shown}")  # fmt: skip
 
 
@@ -406,7 +432,8 @@ def check_encode_word(kata, word: str, merges: list) -> None:
     __tracebackhide__ = True
     out, expected = kata.bpe_encode(word, list(merges)), sennrich_encode(word, merges)
     if out != expected:
-        fail(f"bpe_encode({word!r}, merges) gave {out!r}, expected {expected}\nmerges: {merges}")
+        fail(said(f"bpe_encode({word!r}, merges) gave {out!r}, expected {expected}\nmerges: {merges}",
+                  ja=f"bpe_encode({word!r}, merges) の結果が {out!r} です（期待される値は {expected}）\nmerges: {merges}"))
 
 
 ENCODE_WORD_CASES = [

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 
 
 def constant_factor(actual, expected):
@@ -33,8 +33,10 @@ def test_02_1_token_embedding_lookup_and_scale(kata, seed, case):
     assert_tensor(out, shape=expected.shape, dtype=expected.dtype, call=where, seed=seed)
     factor = constant_factor(out, expected)
     if factor is not None:
-        fail(f"output is {factor:.4g} × weight[tokens]·√D everywhere (D = {D}, √D = {math.sqrt(D):.4g}): "
-             "the right rows, scaled wrong", where, seed)  # fmt: skip
+        fail(said(f"output is {factor:.4g} × weight[tokens]·√D everywhere (D = {D}, √D = {math.sqrt(D):.4g}): "
+                  "the right rows, scaled wrong",
+                  ja=f"出力がどこでも weight[tokens]·√D の {factor:.4g} 倍になっています（D = {D}、√D = "
+                     f"{math.sqrt(D):.4g}）: 取り出す行は正しいのですが、スケールが違います"), where, seed)  # fmt: skip
     assert_close(out, expected, call=where, seed=seed)
 
 
@@ -85,9 +87,12 @@ def test_02_3_sinusoidal_positions(kata, monkeypatch, T, D):
     if off.any():
         pos, col = (int(n) for n in off.nonzero()[0])
         fn, i = ("sin", col // 2) if col % 2 == 0 else ("cos", col // 2)
-        fail(f"PE[{pos}, {col}] is {pe[pos, col].item():.4g}, expected {fn}({pos} / 10000^({2 * i}/{D})) = "
-             f"{expected[pos, col].item():.4g}: column 2i holds sin, column 2i+1 cos, of the same angle "
-             f"({int(off.sum())} of {T * D} values off)", where)  # fmt: skip
+        fail(said(f"PE[{pos}, {col}] is {pe[pos, col].item():.4g}, expected {fn}({pos} / 10000^({2 * i}/{D})) = "
+                  f"{expected[pos, col].item():.4g}: column 2i holds sin, column 2i+1 cos, of the same angle "
+                  f"({int(off.sum())} of {T * D} values off)",
+                  ja=f"PE[{pos}, {col}] が {pe[pos, col].item():.4g} です（期待される値は {fn}({pos} / "
+                     f"10000^({2 * i}/{D})) = {expected[pos, col].item():.4g}）: 列 2i には sin、列 2i+1 には同じ角度の "
+                     f"cos が入ります（{T * D} 個中 {int(off.sum())} 個の値が違います）"), where)  # fmt: skip
 
 
 # (max_len, D, B, T): T < max_len, T = max_len, T = 1, batch 1 and more, B ≠ T

@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 
 # --- 03.1, 03.2: softmax ----------------------------------------------------------------------
 
@@ -32,8 +32,11 @@ def assert_no_overflow(out, where, seed=None):
     bad = out.isnan() | out.isposinf()
     if bad.any():
         i = tuple(int(n) for n in bad.nonzero()[0])
-        fail(f"output has {out[i].item()} at index {i} ({int(bad.sum())} of {out.numel()} values are NaN or inf): "
-             "exp() overflowed, or every exp() of a slice underflowed to 0 and 0/0 followed", where, seed)  # fmt: skip
+        fail(said(f"output has {out[i].item()} at index {i} ({int(bad.sum())} of {out.numel()} values are NaN or inf): "
+                  "exp() overflowed, or every exp() of a slice underflowed to 0 and 0/0 followed",
+                  ja=f"出力のインデックス {i} が {out[i].item()} です（{out.numel()} 個中 {int(bad.sum())} 個が NaN か "
+                     "inf）: exp() がオーバーフローしたか、あるスライスの exp() がすべて 0 にアンダーフローして 0/0 に"
+                     "なっています"), where, seed)  # fmt: skip
 
 
 # Hard rows, softmax over the last dim: huge logits, huge spreads, -inf (masked) entries.
@@ -58,7 +61,8 @@ def test_03_1_softmax_of_huge_logits_does_not_overflow(kata):
     assert_no_overflow(out, where)
     # softmax does not change when a slice is shifted: the same rows with their max already at 0
     shifted = HARD - HARD.amax(dim=-1, keepdim=True)
-    assert_close(out, kata.softmax(shifted, dim=-1), call=where, name="softmax(x) (compared with softmax(x - max))")
+    assert_close(out, kata.softmax(shifted, dim=-1), call=where,
+                 name=said("softmax(x) (compared with softmax(x - max))", ja="softmax(x)（softmax(x - max) と比較）"))
 
 
 # (shape, dim, shift): the shift is constant along `dim` and differs between slices, by up to 2000
@@ -83,7 +87,8 @@ def test_03_1_softmax_is_unchanged_by_large_shifts(kata, seed, case):
     assert_tensor(out, shape=shape, dtype=x.dtype, call=where, seed=seed)
     assert_no_overflow(out, where, seed)
     expected = kata.softmax(x, dim=dim)
-    assert_close(out, expected, call=where, seed=seed, name="softmax(x + shift) (compared with softmax(x))")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("softmax(x + shift) (compared with softmax(x))", ja="softmax(x + shift)（softmax(x) と比較）"))
 
 
 # (shape, dim): dims other than 0 and -1, square shapes (where a missing keepdim broadcasts silently)
@@ -132,9 +137,13 @@ def test_03_3_causal_mask(kata, T):
     wrong = mask != expected
     if wrong.any():
         i, j = (int(n) for n in wrong.nonzero()[0])
-        fail(f"mask[{i}, {j}] (query {i}, key {j}) is {bool(mask[i, j])}, expected {bool(expected[i, j])}: "
-             f"query {i} may attend to keys 0..{i} and no later one (True = may attend); "
-             f"{int(wrong.sum())} of {T * T} entries wrong", where)  # fmt: skip
+        fail(said(f"mask[{i}, {j}] (query {i}, key {j}) is {bool(mask[i, j])}, expected {bool(expected[i, j])}: "
+                  f"query {i} may attend to keys 0..{i} and no later one (True = may attend); "
+                  f"{int(wrong.sum())} of {T * T} entries wrong",
+                  ja=f"mask[{i}, {j}]（クエリ {i}、キー {j}）が {bool(mask[i, j])} です（期待される値は "
+                     f"{bool(expected[i, j])}）: クエリ {i} が注意を向けてよいのはキー 0..{i} だけで、それより後のキーには"
+                     f"向けられません（True = 注意を向けてよい）。{T * T} 個中 {int(wrong.sum())} 個の要素が違います"),
+             where)  # fmt: skip
 
 
 # --- 03.4, 03.5, 03.6: scaled dot-product attention -------------------------------------------
@@ -215,13 +224,17 @@ def test_03_4_scores_scaled_by_sqrt_d(kata, monkeypatch, seed, case):
     where = call("scaled_dot_product_attention", q, k, v)
     expected = scores_by_loop(q, k).float()
     if scores is not None:
-        assert_tensor(scores, shape=expected.shape, call=where, seed=seed, name="scores (as given to softmax)")
+        assert_tensor(scores, shape=expected.shape, call=where, seed=seed,
+                      name=said("scores (as given to softmax)", ja="スコア（softmax に渡すもの）"))
         factor = constant_factor(scores, expected)
         if factor is not None:
-            fail(f"scores (as given to softmax) are {factor:.4g} × q·kᵀ/√D everywhere "
-                 f"(D = {D}, √D = {math.sqrt(D):.4g}): the dot products are right, the scaling is not",
+            fail(said(f"scores (as given to softmax) are {factor:.4g} × q·kᵀ/√D everywhere "
+                      f"(D = {D}, √D = {math.sqrt(D):.4g}): the dot products are right, the scaling is not",
+                      ja=f"softmax に渡すスコアが、どこでも q·kᵀ/√D の {factor:.4g} 倍になっています"
+                         f"（D = {D}、√D = {math.sqrt(D):.4g}）: 内積は正しいのですが、スケーリングが違います"),
                  where, seed)  # fmt: skip
-        assert_close(scores, expected, call=where, seed=seed, name="scores (as given to softmax)")
+        assert_close(scores, expected, call=where, seed=seed,
+                     name=said("scores (as given to softmax)", ja="スコア（softmax に渡すもの）"))
     else:  # blank 03.6 does not call softmax: judge the scores by the weights
         assert_close(weights, torch.softmax(expected, dim=-1), call=where, seed=seed, name="weights")
 
@@ -282,12 +295,17 @@ LARGE_NEGATIVE = -1e4  # a fill at or below it gets weight 0: exp(-1e4) underflo
 
 def why_not_hidden(score: float, weight: float) -> str:
     if math.isnan(score):
-        return "NaN spreads: the softmax of a row holding a NaN is NaN everywhere"
+        return said("NaN spreads: the softmax of a row holding a NaN is NaN everywhere",
+                    ja="NaN は広がります: NaN を含む行の softmax は、すべて NaN になります")
     if score == math.inf:
-        return "+inf takes all the weight (and inf - inf is NaN): the fill must be negative"
+        return said("+inf takes all the weight (and inf - inf is NaN): the fill must be negative",
+                    ja="+inf が重みをすべて取ってしまいます（しかも inf - inf は NaN です）: 埋める値は負でなければなりません")
     if weight > 0:
-        return f"exp({score:.4g} - max) is not 0: the key keeps weight {weight:.3g} after the softmax"
-    return f"{score:.4g} hides the key here, but not once the scores grow: use -inf, or at most -1e4 (-1e9 is common)"
+        return said(f"exp({score:.4g} - max) is not 0: the key keeps weight {weight:.3g} after the softmax",
+                    ja=f"exp({score:.4g} - max) が 0 になりません: softmax の後もこのキーに重み {weight:.3g} が残ります")
+    return said(f"{score:.4g} hides the key here, but not once the scores grow: use -inf, or at most -1e4 (-1e9 is common)",
+                ja=f"{score:.4g} はここではキーを隠せますが、スコアが大きくなると隠せません: -inf か、-1e4 以下の値を"
+                   "使ってください（-1e9 がよく使われます）")  # fmt: skip
 
 
 @pytest.mark.blank("03.5")
@@ -305,23 +323,33 @@ def test_03_5_masked_keys_get_zero_weight(kata, monkeypatch, case):
         assert_close(out, weighted_sum_by_loop(expected, v).float(), call=where, seed=MASK_SEED, name="out")
         return
     allowed = mask.expand_as(unmasked)
-    assert_tensor(scores, shape=unmasked.shape, call=where, seed=MASK_SEED, name="masked scores")
+    assert_tensor(scores, shape=unmasked.shape, call=where, seed=MASK_SEED,
+                  name=said("masked scores", ja="マスクをかけたスコア"))
     changed = allowed & ~((scores - unmasked).abs() <= 1e-5 + 1e-4 * unmasked.abs())  # NaN counts as changed
     if changed.any():
         i = tuple(int(n) for n in changed.nonzero()[0])
         inverted = scores[i].item() <= LARGE_NEGATIVE
-        fail(f"the scores where the mask is True must stay as they were: at index {i} (mask True) the score is "
-             f"{scores[i].item():.4g}, expected {unmasked[i].item():.4g} ({int(changed.sum())} such entries)"
-             + (": the mask is True where attending is allowed, so fill where it is False (~mask)" if inverted else ""),
+        fail(said(f"the scores where the mask is True must stay as they were: at index {i} (mask True) the score is "
+                  f"{scores[i].item():.4g}, expected {unmasked[i].item():.4g} ({int(changed.sum())} such entries)"
+                  + (": the mask is True where attending is allowed, so fill where it is False (~mask)" if inverted else ""),
+                  ja=f"マスクが True の位置のスコアは、元のまま残す必要があります: インデックス {i}（マスクは True）の"
+                     f"スコアが {scores[i].item():.4g} です（期待される値は {unmasked[i].item():.4g}、このような要素が "
+                     f"{int(changed.sum())} 個）"
+                     + (": マスクが True なのは注意を向けてよい位置です。埋めるのは False の位置（~mask）です"
+                        if inverted else "")),
              where, MASK_SEED)  # fmt: skip
     not_hidden = ~allowed & ~(scores <= LARGE_NEGATIVE)  # NaN counts as not hidden
     if not_hidden.any():
         i = tuple(int(n) for n in not_hidden.nonzero()[0])
         weight = torch.softmax(scores, dim=-1)[i].item()
-        fail(f"the scores where the mask is False must become -inf (or a large negative number such as -1e9), "
-             f"so they get zero weight after the softmax: at index {i} (mask False) the score is "
-             f"{scores[i].item():.4g}: {why_not_hidden(scores[i].item(), weight)} "
-             f"({int(not_hidden.sum())} such entries)", where, MASK_SEED)  # fmt: skip
+        why = why_not_hidden(scores[i].item(), weight)
+        fail(said(f"the scores where the mask is False must become -inf (or a large negative number such as -1e9), "
+                  f"so they get zero weight after the softmax: at index {i} (mask False) the score is "
+                  f"{scores[i].item():.4g}: {why} ({int(not_hidden.sum())} such entries)",
+                  ja=f"マスクが False の位置のスコアは、softmax の後で重みが 0 になるように、-inf（または -1e9 のような"
+                     f"大きな負の数）にする必要があります: インデックス {i}（マスクは False）のスコアが "
+                     f"{scores[i].item():.4g} です: {why}（このような要素が {int(not_hidden.sum())} 個）"),
+             where, MASK_SEED)  # fmt: skip
 
 
 @pytest.mark.blank("03.5")

@@ -11,7 +11,7 @@ what reaches the attention, so a mistake in 04.5 does not fail them.
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 
 
 def split_by_loop(x, H):
@@ -88,8 +88,10 @@ class AttentionSpy:
             scores = (*q.shape[:-1], k.shape[-2])
             if not broadcasts_to(tuple(mask.shape), scores):
                 fail(
-                    f"the mask given to scaled_dot_product_attention has shape {tuple(mask.shape)}: it does not "
-                    f"broadcast against the scores (B, H, Tq, Tk) = {scores}",
+                    said(f"the mask given to scaled_dot_product_attention has shape {tuple(mask.shape)}: it does not "
+                         f"broadcast against the scores (B, H, Tq, Tk) = {scores}",
+                         ja=f"scaled_dot_product_attention に渡したマスクの形状が {tuple(mask.shape)} です: スコアの形状 "
+                            f"(B, H, Tq, Tk) = {scores} にブロードキャストできません"),
                     self.where,
                     self.seed,
                 )
@@ -200,7 +202,9 @@ def test_04_3_projections(kata, monkeypatch, B, Tq, Tk, D, Dc, H):
     c = x if context is None else context
     for name, got, proj, source in [("q", q, mha.q_proj, x), ("k", k, mha.k_proj, c), ("v", v, mha.v_proj, c)]:
         expected = split_by_loop(source @ proj.weight.T + proj.bias, H).detach()
-        assert_close(got, expected, call=where, seed=seed, name=f"the {name} given to attention (after split_heads)")
+        assert_close(got, expected, call=where, seed=seed,
+                     name=said(f"the {name} given to attention (after split_heads)",
+                               ja=f"attention に渡した {name}（split_heads の後）"))
 
 
 def own_weights(module):
@@ -287,10 +291,14 @@ def test_04_4_mask_broadcast_over_heads(kata, monkeypatch, kind, B, Tq, Tk, D, D
         return
     given = spy.calls[0][3]
     if given is None:
-        fail("scaled_dot_product_attention got no mask (blank 04.5 passes the mask on)", where, seed)
+        fail(said("scaled_dot_product_attention got no mask (blank 04.5 passes the mask on)",
+                  ja="scaled_dot_product_attention にマスクが渡されていません（マスクを渡すのは空欄 04.5 のコードです）"),
+             where, seed)  # fmt: skip
     expected = broadcast_mask(mask, B, Tq, Tk)[:, None].expand(B, H, Tq, Tk)  # every head: its sequence's mask
     assert_close(given.expand(B, H, Tq, Tk), expected, call=where, seed=seed,
-                 name=f"the mask given to attention, shape {tuple(given.shape)} broadcast to (B, H, Tq, Tk)")  # fmt: skip
+                 name=said(f"the mask given to attention, shape {tuple(given.shape)} broadcast to (B, H, Tq, Tk)",
+                           ja=f"attention に渡したマスク（形状 {tuple(given.shape)}）を (B, H, Tq, Tk) に"
+                              "ブロードキャストしたもの"))  # fmt: skip
 
 
 # (kind, B, Tq, Tk, D, Dc, H)
@@ -316,7 +324,9 @@ def test_04_5_matches_torch_multihead_attention(kata, monkeypatch, kind, B, Tq, 
     where = module_call(D, H, Dc, x, context, mask) + (f"    ({kind} mask {MASK_SHAPES[kind]})" if kind else "")
     out = mha(x, context, mask=mask)
     expected = expected_output(mha, x, context, mask)
-    assert_close(out, expected, call=where, seed=seed, name="output (compared with torch.nn.MultiheadAttention)")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (compared with torch.nn.MultiheadAttention)",
+                           ja="出力（torch.nn.MultiheadAttention と比較）"))
 
 
 # (kind, B, Tq, Tk, D, Dc, H)

@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, layer_norm, randomise_layer_norms, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, layer_norm, randomise_layer_norms, said, with_reference
 
 # --- LayerNorm --------------------------------------------------------------------------------
 
@@ -52,7 +52,8 @@ def test_05_1_normalises_each_vector(kata, seed, case):
     assert_tensor(out, shape=shape, dtype=x.dtype, call=where, seed=seed)
     with torch.no_grad():
         expected = torch_layer_norm(ln, D)(x)
-    assert_close(out, expected, call=where, seed=seed, name="output (compared with torch.nn.LayerNorm)")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (compared with torch.nn.LayerNorm)", ja="出力（torch.nn.LayerNorm と比較）"))
 
 
 def leaves(*tensors):
@@ -95,11 +96,13 @@ def test_05_2_scales_and_shifts(kata, seed, case):
     where = call(f"LayerNorm({D}, eps={eps:g})", x) + "    (weight and bias random)"
     assert_tensor(out, shape=shape, dtype=x.dtype, call=where, seed=seed)
     expected = (normalised * ln.weight + ln.bias).detach()
-    assert_close(out, expected, call=where, seed=seed, name="output (x_hat * weight + bias)")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (x_hat * weight + bias)", ja="出力（x_hat * weight + bias）"))
     with torch.no_grad():
         expected = torch_layer_norm(ln, D)(x)
-    name = "output (compared with torch.nn.LayerNorm: the x_hat of 05.1, scaled and shifted)"
-    assert_close(out, expected, call=where, seed=seed, name=name)
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (compared with torch.nn.LayerNorm: the x_hat of 05.1, scaled and shifted)",
+                           ja="出力（torch.nn.LayerNorm と比較: 05.1 の x_hat をスケールしてシフトしたもの）"))
 
 
 @pytest.mark.blank("05.2")
@@ -138,7 +141,8 @@ def test_05_3_feed_forward(kata, seed, case):
     assert_tensor(out, shape=(B, T, D), dtype=x.dtype, call=where, seed=seed)
     with torch.no_grad():
         expected = gelu(x @ ff.fc1.weight.T + ff.fc1.bias) @ ff.fc2.weight.T + ff.fc2.bias
-    assert_close(out, expected, call=where, seed=seed, name="output (fc2(GELU(fc1(x))))")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (fc2(GELU(fc1(x))))", ja="出力（fc2(GELU(fc1(x)))）"))
 
 
 def torch_feed_forward(ff):
@@ -210,7 +214,9 @@ def test_05_4_pre_norm_residual_block(kata, monkeypatch, seed, case):
     assert_tensor(out, shape=(B, T, D), dtype=x.dtype, call=where, seed=seed)
     with torch.no_grad():
         expected = block_by_spec(block, x, mask)
-    assert_close(out, expected, call=where, seed=seed, name="output (x + attn(ln1(x)), then x + ff(ln2(x)))")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (x + attn(ln1(x)), then x + ff(ln2(x)))",
+                           ja="出力（x + attn(ln1(x))、続けて x + ff(ln2(x))）"))
 
 
 @pytest.mark.blank("05.4")
@@ -323,9 +329,12 @@ def test_05_6_each_caption_as_if_alone(kata, monkeypatch, seed, case):
         for b, n in enumerate(lengths):
             alone = tokens[b : b + 1, :n]
             expected_features, expected_pooled = encoder(alone)
-            what = f"caption {b} (its {n} real tokens, then {T - n} pad tokens)"
-            assert_close(features[b, :n], expected_features[0], call=where, seed=seed, name=f"features of {what}")
-            assert_close(pooled[b], expected_pooled[0], call=where, seed=seed, name=f"pooled of {what}")
+            what = said(f"caption {b} (its {n} real tokens, then {T - n} pad tokens)",
+                        ja=f"キャプション {b}（実トークン {n} 個、続いてパディング {T - n} 個）")
+            assert_close(features[b, :n], expected_features[0], call=where, seed=seed,
+                         name=said(f"features of {what}", ja=f"{what} の features"))
+            assert_close(pooled[b], expected_pooled[0], call=where, seed=seed,
+                         name=said(f"pooled of {what}", ja=f"{what} の pooled"))
 
 
 @pytest.mark.blank("05.6")
@@ -338,7 +347,8 @@ def test_05_6_appending_padding_changes_nothing(kata, monkeypatch):
             padded = torch.cat([tokens, torch.full((2, extra), config.pad_id)], dim=1)
             where = encoder_call(config, padded) + f"    ({extra} pad tokens appended)"
             padded_features, padded_pooled = encoder(padded)
-            assert_close(padded_features[:, :4], features, call=where, seed=6, name="features of the real tokens")
+            assert_close(padded_features[:, :4], features, call=where, seed=6,
+                         name=said("features of the real tokens", ja="実トークンの features"))
             assert_close(padded_pooled, pooled, call=where, seed=6, name="pooled")
 
 
@@ -351,14 +361,17 @@ def test_05_6_encoder_embeds_runs_blocks_and_norms(kata, monkeypatch, seed, case
     where = encoder_call(config, tokens)
     out = encoder(tokens)
     if not isinstance(out, tuple) or len(out) != 2:
-        fail(f"TextEncoder should return (features, pooled), but it returned a {type(out).__name__}", where, seed)
+        fail(said(f"TextEncoder should return (features, pooled), but it returned a {type(out).__name__}",
+                  ja=f"TextEncoder は (features, pooled) を返すべきですが、{type(out).__name__} を返しています"),
+             where, seed)  # fmt: skip
     features, pooled = out
     assert_tensor(features, shape=(len(lengths), T, config.dim), call=where, seed=seed, name="features")
     assert_tensor(pooled, shape=(len(lengths), config.dim), call=where, seed=seed, name="pooled")
     with torch.no_grad():
         expected, expected_pooled = encoder_by_spec(encoder, tokens)
-    name = "features (embed + positions, the blocks with the padding mask, final LayerNorm)"
-    assert_close(features, expected, call=where, seed=seed, name=name)
+    assert_close(features, expected, call=where, seed=seed,
+                 name=said("features (embed + positions, the blocks with the padding mask, final LayerNorm)",
+                           ja="features（embed + positions、パディングマスクを渡した各ブロック、最後の LayerNorm）"))
     assert_close(pooled, expected_pooled, call=where, seed=seed, name="pooled")
 
 
@@ -372,7 +385,9 @@ def test_05_6_encoder_gradients_match_spec(kata, monkeypatch, seed, case):
     where = encoder_call(config, tokens) + ", then backward() from features and pooled"
     out = encoder(tokens)
     if not isinstance(out, tuple) or len(out) != 2:
-        fail(f"TextEncoder should return (features, pooled), but it returned a {type(out).__name__}", where, seed)
+        fail(said(f"TextEncoder should return (features, pooled), but it returned a {type(out).__name__}",
+                  ja=f"TextEncoder は (features, pooled) を返すべきですが、{type(out).__name__} を返しています"),
+             where, seed)  # fmt: skip
     joined = torch.cat([t.flatten() for t in out])
     expected = torch.cat([t.flatten() for t in encoder_by_spec(oracle, tokens)])
     assert_gradients(joined, expected, parameter_pairs(encoder, oracle), call=where, seed=seed)

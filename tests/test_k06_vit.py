@@ -18,7 +18,7 @@ import importlib
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 
 # --- 06.1, 06.2: patchify and unpatchify ------------------------------------------------------
 
@@ -57,19 +57,26 @@ def patchify_by_unfold(images, P):
 
 
 def wrong_patch_layouts(images, P):
-    """What plausible mistakes give, to name one when a learner's output matches it."""
+    """What plausible mistakes give, to name one when a learner's output matches it (in the learner's language)."""
     B, C, H, W = images.shape
     N = (H // P) * (W // P)
     return {
-        "each patch is flattened (c, p1, p2), F.unfold's order: flatten it (p1, p2, c), a pixel's C "
-        "values side by side":
+        said("each patch is flattened (c, p1, p2), F.unfold's order: flatten it (p1, p2, c), a pixel's C "
+             "values side by side",
+             ja="各パッチが F.unfold の順序 (c, p1, p2) で平坦化されています: (p1, p2, c) の順に平坦化して、"
+                "1 ピクセルの C 個の値を隣り合わせにしてください"):
             patchify_by_index(images, P, order="c p1 p2"),
-        "each patch is flattened (p2, p1, c): flatten it (p1, p2, c), pixel row before pixel column":
+        said("each patch is flattened (p2, p1, c): flatten it (p1, p2, c), pixel row before pixel column",
+             ja="各パッチが (p2, p1, c) の順で平坦化されています: (p1, p2, c) の順に、ピクセルの列より行を先にして"
+                "平坦化してください"):
             patchify_by_index(images, P, order="p2 p1 c"),
-        "the patches are numbered column by column: number them row by row (left to right, then down)":
+        said("the patches are numbered column by column: number them row by row (left to right, then down)",
+             ja="パッチが列ごとに番号付けされています: 行ごとに（左から右へ、それから下へ）番号を付けてください"):
             patchify_by_index(images, P, columns_first=True),
-        "the image was reshaped to (B, N, P·P·C) without a permute: each 'patch' is a run of "
-        "consecutive values of one channel, not a P×P square":
+        said("the image was reshaped to (B, N, P·P·C) without a permute: each 'patch' is a run of "
+             "consecutive values of one channel, not a P×P square",
+             ja="画像が permute なしで (B, N, P·P·C) に reshape されています: これでは各「パッチ」が P×P の正方形では"
+                "なく、1 つのチャネルの連続した値の並びになります"):
             images.reshape(B, N, P * P * C),
     }  # fmt: skip
 
@@ -80,7 +87,8 @@ def name_the_layout(out, images, P, where, seed):
         return
     for mistake, wrong in wrong_patch_layouts(images, P).items():
         if not torch.equal(wrong, patchify_by_index(images, P)) and torch.equal(out.detach(), wrong):
-            fail(f"patches hold the right values in the wrong places: {mistake}", where, seed)
+            fail(said(f"patches hold the right values in the wrong places: {mistake}",
+                      ja=f"パッチの値は正しいのですが、置かれた場所が違います: {mistake}"), where, seed)
 
 
 # (B, C, H, W, P): batch 1 and more, one and three channels, H ≠ W, P = 1, 2, 4
@@ -107,7 +115,8 @@ def test_06_1_patchify_row_by_row(kata, seed, case):
     name_the_layout(out, images, P, where, seed)
     expected = patchify_by_index(images, P)
     assert_close(out, expected, call=where, seed=seed, atol=0, rtol=0,
-                 name="patches (row by row, each flattened (p1, p2, c))")  # fmt: skip
+                 name=said("patches (row by row, each flattened (p1, p2, c))",
+                           ja="パッチ（行ごとに並べ、それぞれ (p1, p2, c) の順に平坦化したもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("06.1")
@@ -121,7 +130,8 @@ def test_06_1_patchify_matches_unfold(kata, seed, case):
     name_the_layout(out, images, P, where, seed + 10)
     expected = patchify_by_unfold(images, P)
     assert_close(out, expected, call=where, seed=seed + 10, atol=0, rtol=0,
-                 name="patches (compared with F.unfold, each patch permuted from (c, p1, p2) to (p1, p2, c))")  # fmt: skip
+                 name=said("patches (compared with F.unfold, each patch permuted from (c, p1, p2) to (p1, p2, c))",
+                           ja="パッチ（F.unfold と比較、各パッチを (c, p1, p2) から (p1, p2, c) に並べ替えたもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("06.1")
@@ -161,9 +171,9 @@ def test_06_2_unpatchify_puts_each_patch_back(kata, seed, case):
     where = call("unpatchify", patches, P=P, C=C, H=H, W=W)
     assert_tensor(out, shape=(B, C, H, W), dtype=patches.dtype, call=where, seed=seed)
     assert_close(out, unpatchify_by_index(patches, P, C, H, W), call=where, seed=seed, atol=0, rtol=0,
-                 name="images (each patch back in its place)")  # fmt: skip
+                 name=said("images (each patch back in its place)", ja="画像（各パッチを元の位置に戻したもの）"))  # fmt: skip
     assert_close(out, unpatchify_by_fold(patches, P, C, H, W), call=where, seed=seed, atol=0, rtol=0,
-                 name="images (compared with F.fold)")  # fmt: skip
+                 name=said("images (compared with F.fold)", ja="画像（F.fold と比較）"))  # fmt: skip
 
 
 @pytest.mark.blank("06.2")
@@ -176,7 +186,8 @@ def test_06_2_unpatchify_undoes_patchify(kata, seed, case):
     out = kata.unpatchify(patches, P, C, H, W)
     where = call("unpatchify", patches, P=P, C=C, H=H, W=W) + "    (patches: the images, patchified)"
     assert_close(out, images, call=where, seed=seed + 20, atol=0, rtol=0,
-                 name="unpatchify(patchify(images)): the images back")  # fmt: skip
+                 name=said("unpatchify(patchify(images)): the images back",
+                           ja="unpatchify(patchify(images))（元の画像に戻るはずのもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("06.2")
@@ -274,16 +285,22 @@ def test_06_3_patches_projected(kata, monkeypatch, seed, case):
     if not spy.inputs:
         if isinstance(error, NotImplementedError):
             raise error
-        after = f" (and then: {type(error).__name__}: {str(error).splitlines()[0]})" if error else ""
-        fail("self.proj was never called: the patches are projected to D with it, "
-             f"x = self.proj(patches){after}", where, seed)  # fmt: skip
+        after = ""
+        if error:
+            after = said(f" (and then: {type(error).__name__}: {str(error).splitlines()[0]})",
+                         ja=f"（そのあと: {type(error).__name__}: {str(error).splitlines()[0]}）")
+        fail(said("self.proj was never called: the patches are projected to D with it, "
+                  f"x = self.proj(patches){after}",
+                  ja=f"self.proj が一度も呼ばれていません: パッチはこれで D 次元に射影します。x = self.proj(patches){after}"),
+             where, seed)  # fmt: skip
     N = (S // P) ** 2
     expected = patchify_by_index(images2, P)
     given = spy.inputs[0]
     if isinstance(given, torch.Tensor) and given.shape == (B * N, P * P * C):
         given = given.reshape(expected.shape)  # flattened to (B·N, P·P·C) and viewed back is fine
     assert_close(given, expected.detach(), call=where, seed=seed, atol=0, rtol=0,
-                 name=f"the input of self.proj (the patches of P={P}, (B, N, P·P·C))")  # fmt: skip
+                 name=said(f"the input of self.proj (the patches of P={P}, (B, N, P·P·C))",
+                           ja=f"self.proj への入力（P={P} のパッチ、(B, N, P·P·C)）"))  # fmt: skip
     if not spy.outputs:
         raise error
     x = spy.outputs[0]
@@ -306,12 +323,19 @@ def tokens_by_loop(cls_token, x, positions):
 
 
 def wrong_tokens(cls_token, x, positions):
+    """What plausible mistakes give: {the mistake, in the learner's language: the tokens}."""
     cls = cls_token.expand(x.shape[0], -1, -1)
     return {
-        "the class token is at the end: it goes in front, at place 0": torch.cat([x, cls], dim=1) + positions,
-        "the positions are missing: add self.positions after the class token is in front": torch.cat([cls, x], dim=1),
-        "the class token got no position: the positions were added to the patches before the class "
-        "token went in front (add them after, to all N + 1 places)":
+        said("the class token is at the end: it goes in front, at place 0",
+             ja="クラストークンが末尾にあります: 先頭（0 番目）に置いてください"):
+            torch.cat([x, cls], dim=1) + positions,
+        said("the positions are missing: add self.positions after the class token is in front",
+             ja="位置埋め込みがありません: クラストークンを先頭に置いた後で self.positions を足してください"):
+            torch.cat([cls, x], dim=1),
+        said("the class token got no position: the positions were added to the patches before the class "
+             "token went in front (add them after, to all N + 1 places)",
+             ja="クラストークンに位置埋め込みが足されていません: クラストークンを先頭に置く前に、パッチにだけ位置埋め込みを"
+                "足しています（置いた後で、N + 1 個すべての場所に足してください）"):
             torch.cat([cls, x + positions[:, 1:]], dim=1),
     }  # fmt: skip
 
@@ -333,10 +357,11 @@ def test_06_4_class_token_in_front_then_positions(kata, monkeypatch, seed, case)
     with torch.no_grad():
         for mistake, wrong in wrong_tokens(embed.cls_token, x, embed.positions).items():
             if torch.allclose(out, wrong, atol=1e-6):
-                fail(f"tokens: {mistake}", where, seed)
+                fail(said(f"tokens: {mistake}", ja=f"トークン: {mistake}"), where, seed)
         expected = tokens_by_loop(embed.cls_token, x, embed.positions)
     assert_close(out, expected, call=where, seed=seed,
-                 name="tokens (place 0: cls_token + positions[0]; place n + 1: patch n + positions[n + 1])")  # fmt: skip
+                 name=said("tokens (place 0: cls_token + positions[0]; place n + 1: patch n + positions[n + 1])",
+                           ja="トークン（0 番目: cls_token + positions[0]、n + 1 番目: パッチ n + positions[n + 1]）"))  # fmt: skip
 
 
 @pytest.mark.blank("06.4")
@@ -346,7 +371,8 @@ def test_06_4_gradients(kata, monkeypatch, seed, B):
     embed = kata.PatchEmbedding(4, 2, 1, 4)
     randomise_tokens(embed)
     x = torch.randn(B, 4, 4, requires_grad=True)
-    leaves = {"the patch tokens x": (x, x.detach().clone().requires_grad_()),
+    patch_tokens = said("the patch tokens x", ja="パッチトークン x")  # how the messages name it
+    leaves = {patch_tokens: (x, x.detach().clone().requires_grad_()),
               "cls_token": (embed.cls_token, embed.cls_token.detach().clone().requires_grad_()),
               "positions": (embed.positions, embed.positions.detach().clone().requires_grad_())}  # fmt: skip
     images = torch.randn(B, 1, 4, 4)
@@ -354,7 +380,7 @@ def test_06_4_gradients(kata, monkeypatch, seed, B):
     out, error = feed_patch_tokens(kata, monkeypatch, embed, x).run(embed, images)
     if error is not None:
         raise error
-    expected = tokens_by_loop(leaves["cls_token"][1], leaves["the patch tokens x"][1], leaves["positions"][1])
+    expected = tokens_by_loop(leaves["cls_token"][1], leaves[patch_tokens][1], leaves["positions"][1])
     assert_gradients(out, expected, leaves, call=where, seed=seed)
 
 
@@ -414,7 +440,8 @@ def test_06_5_features(kata, monkeypatch, seed, case):
     with torch.no_grad():
         expected = features_by_spec(vit, images)
     assert_close(out, expected, call=where, seed=seed,
-                 name="features (patch embedding, every block with no mask, final LayerNorm)")  # fmt: skip
+                 name=said("features (patch embedding, every block with no mask, final LayerNorm)",
+                           ja="features（パッチ埋め込み、マスクなしの全ブロック、最後の LayerNorm）"))  # fmt: skip
 
 
 @pytest.mark.blank("06.5")
@@ -468,17 +495,23 @@ def test_06_6_head_reads_the_class_token(kata, seed, case):
     vit, tokens, images, where = stubbed_vit(kata, seed, B, N, D, K)
     out = vit(images)
     if vit.features.calls == 0:
-        fail("forward did not call self.features: the logits are the head of its class token", where, seed)
+        fail(said("forward did not call self.features: the logits are the head of its class token",
+                  ja="forward が self.features を呼んでいません: logits は、その出力のクラストークンに head を適用したもの"
+                     "です"), where, seed)  # fmt: skip
     assert_tensor(out, shape=(B, K), dtype=images.dtype, call=where, seed=seed, name="logits")
     with torch.no_grad():
         head = vit.head
-        for mistake, read in {"the mean of all tokens": tokens.mean(dim=1), "the last token": tokens[:, -1],
-                              "the first patch token (place 1)": tokens[:, 1]}.items():  # fmt: skip
+        for mistake, read in {said("the mean of all tokens", ja="全トークンの平均"): tokens.mean(dim=1),
+                              said("the last token", ja="最後のトークン"): tokens[:, -1],
+                              said("the first patch token (place 1)", ja="最初のパッチトークン（1 番目）"): tokens[:, 1]
+                              }.items():  # fmt: skip
             if torch.allclose(out, head(read), atol=1e-6):
-                fail(f"logits are the head of {mistake}: the head reads the class token alone, features[:, 0]",
-                     where, seed)  # fmt: skip
+                fail(said(f"logits are the head of {mistake}: the head reads the class token alone, features[:, 0]",
+                          ja=f"logits が{mistake}に head を適用したものになっています: head が読むのはクラストークン"
+                             "だけ、features[:, 0] です"), where, seed)  # fmt: skip
         expected = tokens[:, 0] @ head.weight.T + head.bias
-    assert_close(out, expected, call=where, seed=seed, name="logits (head of features[:, 0])")
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("logits (head of features[:, 0])", ja="logits（features[:, 0] に head を適用したもの）"))
 
 
 @pytest.mark.blank("06.6")
@@ -487,7 +520,7 @@ def test_06_6_gradients(kata):
     tokens2 = tokens.detach().clone().requires_grad_()
     weight = vit.head.weight.detach().clone().requires_grad_()
     bias = vit.head.bias.detach().clone().requires_grad_()
-    leaves = {"the features": (tokens, tokens2), "head.weight": (vit.head.weight, weight),
+    leaves = {said("the features", ja="features"): (tokens, tokens2), "head.weight": (vit.head.weight, weight),
               "head.bias": (vit.head.bias, bias)}  # fmt: skip
     assert_gradients(vit(images), tokens2[:, 0] @ weight.T + bias, leaves, call=where, seed=9)
 

@@ -14,7 +14,7 @@ hard-coded ID from the argument.
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, layer_norm, randomise_layer_norms, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, layer_norm, randomise_layer_norms, said, with_reference
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -53,8 +53,10 @@ def test_07_1_causal_and_key_padding(kata, seed, case):
     where = call("caption_mask", tokens, pad_id=pad_id) + f"    (real lengths {lengths})"
     out = kata.caption_mask(tokens, pad_id)
     assert_tensor(out, shape=(len(lengths), T, T), dtype=torch.bool, call=where, seed=seed)
-    name = "mask[b, i, j] (query i may see key j: j <= i and token j of row b is not padding)"
-    assert_close(out, caption_mask_by_loop(tokens, pad_id), call=where, seed=seed, name=name)
+    assert_close(out, caption_mask_by_loop(tokens, pad_id), call=where, seed=seed,
+                 name=said("mask[b, i, j] (query i may see key j: j <= i and token j of row b is not padding)",
+                           ja="mask[b, i, j]（クエリ i がキー j を見てよいか: j <= i で、かつ行 b のトークン j がパディング"
+                              "でないこと）"))  # fmt: skip
 
 
 # --- 07.2: DecoderBlock -----------------------------------------------------------------------
@@ -104,16 +106,19 @@ def test_07_2_three_pre_norm_residual_sublayers(kata, seed, case):
     assert_tensor(out, shape=x.shape, dtype=x.dtype, call=where, seed=seed)
     with torch.no_grad():
         expected = decoder_block_by_spec(block, x, context, mask)
-    name = "output (x + self_attn(ln1(x), mask); then + cross_attn(ln2(x), context), no mask; then + ff(ln3(x)))"
-    assert_close(out, expected, call=where, seed=seed, name=name)
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("output (x + self_attn(ln1(x), mask); then + cross_attn(ln2(x), context), no mask; "
+                           "then + ff(ln3(x)))",
+                           ja="出力（x + self_attn(ln1(x), mask)、続けて + cross_attn(ln2(x), context)（マスクなし）、"
+                              "続けて + ff(ln3(x))）"))  # fmt: skip
 
 
 @pytest.mark.blank("07.2")
 def test_07_2_gradients(kata):
     block, x, context, mask, where = block_case(kata, 1, BLOCK_CASES[1])
     x, context = x.requires_grad_(), context.requires_grad_()
-    leaves = {"the input x": (x, x), "the context": (context, context)}
-    leaves.update({f"parameter {name}": (p, p) for name, p in block.named_parameters()})
+    leaves = {said("the input x", ja="入力 x"): (x, x), said("the context", ja="context"): (context, context)}
+    leaves.update({said(f"parameter {name}", ja=f"パラメータ {name}"): (p, p) for name, p in block.named_parameters()})
     out = block(x, context, mask=mask)
     expected = decoder_block_by_spec(block, x, context, mask)
     assert_gradients(out, expected, leaves, call=where + ", then backward()", seed=1)
@@ -173,10 +178,12 @@ def test_07_3_the_words_read_the_image(kata, monkeypatch):
         other[0] = torch.rand(other[0].shape, generator=torch.Generator().manual_seed(99))
         changed = model(other, tokens)
     if not (changed[0] - logits[0]).abs().amax(dim=-1).gt(1e-4).all():
-        fail("the logits of row 0 did not change at every position when its image changed: every position must "
-             "read the image tokens (encode_images) through the cross-attention of every block", where, 12)  # fmt: skip
-    name = "logits of row 1 (its image did not change)"
-    assert_close(changed[1], logits[1], call=where, seed=12, name=name)
+        fail(said("the logits of row 0 did not change at every position when its image changed: every position must "
+                  "read the image tokens (encode_images) through the cross-attention of every block",
+                  ja="行 0 の画像を変えても logits が変わらない位置があります: どの位置も、すべてのブロックの"
+                     "クロスアテンションを通して画像トークン（encode_images）を読む必要があります"), where, 12)  # fmt: skip
+    assert_close(changed[1], logits[1], call=where, seed=12,
+                 name=said("logits of row 1 (its image did not change)", ja="行 1 の logits（画像は変えていません）"))
 
 
 @pytest.mark.blank("07.3")
@@ -191,9 +198,11 @@ def test_07_3_a_later_token_changes_no_earlier_logits(kata, monkeypatch):
             changed = tokens.clone()
             changed[:, k] = 4 + (tokens[:, k] - 3) % (config.vocab_size - 4)  # another word
             later = model(images, changed)
-            name = (f"logits of positions 0..{k - 1} after token {k} changed (position t may see tokens 0..t "
-                    "only: a causal mask, given to every block)")  # fmt: skip
-            assert_close(later[:, :k], logits[:, :k], call=where + f"    (token {k} changed)", seed=10, name=name)
+            assert_close(later[:, :k], logits[:, :k], call=where + f"    (token {k} changed)", seed=10,
+                         name=said(f"logits of positions 0..{k - 1} after token {k} changed (position t may see tokens "
+                                   "0..t only: a causal mask, given to every block)",
+                                   ja=f"トークン {k} を変えた後の、位置 0..{k - 1} の logits（位置 t が見てよいのはトークン "
+                                      "0..t だけです: 因果マスクを、すべてのブロックに渡します）"))  # fmt: skip
 
 
 @pytest.mark.blank("07.3")
@@ -207,13 +216,16 @@ def test_07_3_padding_changes_no_real_position(kata, monkeypatch):
         assert_tensor(logits, shape=(3, 6, config.vocab_size), call=where, seed=11, name="logits")
         for b, n in enumerate(lengths):
             alone = model(images[b : b + 1], tokens[b : b + 1, :n])
-            name = f"logits of row {b}'s {n} real tokens (compared with the row alone, without its padding)"
-            assert_close(logits[b, :n], alone[0], call=where, seed=11, name=name)
+            assert_close(logits[b, :n], alone[0], call=where, seed=11,
+                         name=said(f"logits of row {b}'s {n} real tokens (compared with the row alone, without its padding)",
+                                   ja=f"行 {b} の実トークン {n} 個の logits（その行だけをパディングなしで与えた場合と"
+                                      "比較）"))  # fmt: skip
         words = torch.randint(4, config.vocab_size, tokens.shape, generator=torch.Generator().manual_seed(11))
         changed = model(images, torch.where(tokens == config.pad_id, words, tokens))
         for b, n in enumerate(lengths):
-            name = f"logits of row {b}'s {n} real tokens when its padding is replaced by words"
-            assert_close(changed[b, :n], logits[b, :n], call=where, seed=11, name=name)
+            assert_close(changed[b, :n], logits[b, :n], call=where, seed=11,
+                         name=said(f"logits of row {b}'s {n} real tokens when its padding is replaced by words",
+                                   ja=f"パディングを単語に置き換えたときの、行 {b} の実トークン {n} 個の logits"))
 
 
 @pytest.mark.blank("07.3")
@@ -227,9 +239,11 @@ def test_07_3_logits_from_the_parts(kata, monkeypatch, seed, case):
         logits = model(images, tokens)
         assert_tensor(logits, shape=(len(lengths), T, config.vocab_size), call=where, seed=seed, name="logits")
         expected = model_by_spec(model, images, tokens)
-    name = ("logits, every position (embed + positions; each block with the image tokens and "
-            "caption_mask(tokens, pad_id); ln_final; lm_head)")  # fmt: skip
-    assert_close(logits, expected, call=where, seed=seed, name=name)
+    assert_close(logits, expected, call=where, seed=seed,
+                 name=said("logits, every position (embed + positions; each block with the image tokens and "
+                           "caption_mask(tokens, pad_id); ln_final; lm_head)",
+                           ja="logits、全位置（embed + positions、画像トークンと caption_mask(tokens, pad_id) を渡した"
+                              "各ブロック、ln_final、lm_head）"))  # fmt: skip
 
 
 @pytest.mark.blank("07.3")
@@ -237,7 +251,8 @@ def test_07_3_gradients_end_to_end(kata, monkeypatch):
     model, config = small_model(kata, monkeypatch, 13)
     images, tokens = model_inputs(config, [4, 2], 4, 13)
     images.requires_grad_()
-    leaves = {"the images": (images, images), **{f"parameter {n}": (p, p) for n, p in model.named_parameters()}}
+    leaves = {said("the images", ja="画像"): (images, images),
+              **{said(f"parameter {n}", ja=f"パラメータ {n}"): (p, p) for n, p in model.named_parameters()}}
     out = model(images, tokens)
     expected = model_by_spec(model, images, tokens)
     assert_gradients(out, expected, leaves, call=model_call(config, images, tokens) + ", then backward()", seed=13)
@@ -289,8 +304,9 @@ def test_07_4_mean_cross_entropy_over_real_targets(kata, seed, case):
     where = call("caption_loss", logits, tokens, pad_id=pad_id) + f"    (real lengths {lengths})"
     out = kata.caption_loss(logits, tokens, pad_id)
     assert_tensor(out, shape=(), dtype=torch.float32, call=where, seed=seed, name="loss")
-    name = "loss (position t against token t + 1, averaged over the targets that are not padding)"
-    assert_close(out, loss_by_loop(logits, tokens, pad_id), call=where, seed=seed, name=name)
+    assert_close(out, loss_by_loop(logits, tokens, pad_id), call=where, seed=seed,
+                 name=said("loss (position t against token t + 1, averaged over the targets that are not padding)",
+                           ja="loss（位置 t をトークン t + 1 と比べ、パディングでないターゲットで平均したもの）"))
 
 
 @pytest.mark.blank("07.4")
@@ -396,14 +412,19 @@ def check_tokens(out, expected, columns, special, where, seed):
             if got[b][s] == want[b][s]:
                 continue
             if s == 0:
-                why = "every row starts with <bos>"
+                why = said("every row starts with <bos>", ja="どの行も <bos> から始まります")
             elif eos in want[b][1:s]:
-                why = f"row {b} wrote <eos> at step {want[b].index(eos)}: after it, only <pad>"
+                why = said(f"row {b} wrote <eos> at step {want[b].index(eos)}: after it, only <pad>",
+                           ja=f"行 {b} はステップ {want[b].index(eos)} で <eos> を書いています: その後は <pad> だけです")
             else:
-                why = (f"the argmax of the logits at the last position is token {want[b][s]}, which row {b} "
-                       "writes, as it has not ended")  # fmt: skip
+                why = said(f"the argmax of the logits at the last position is token {want[b][s]}, which row {b} "
+                           "writes, as it has not ended",
+                           ja=f"最後の位置の logits の argmax はトークン {want[b][s]} です。行 {b} はまだ終わっていない"
+                              "ので、それを書きます")  # fmt: skip
             got_name, want_name = token_name(got[b][s], special), token_name(want[b][s], special)
-            fail(f"row {b}, step {s}: got {got_name}, expected {want_name}: {why}", where, seed)
+            fail(said(f"row {b}, step {s}: got {got_name}, expected {want_name}: {why}",
+                      ja=f"行 {b}、ステップ {s}: 得られたのは {got_name}、期待されるのは {want_name} です: {why}"),
+                 where, seed)  # fmt: skip
 
 
 @pytest.mark.blank("07.5")
@@ -415,11 +436,12 @@ def test_07_5_the_model_first_sees_bos_alone(kata, seed, case):
     except StopDecoding:
         pass
     if not model.calls:
-        fail("greedy_decode never called the model", where, seed)
+        fail(said("greedy_decode never called the model", ja="greedy_decode がモデルを一度も呼んでいません"), where, seed)
     bos, B = case[2][0], len(case[0])
     first = model.calls[0]
-    name = f"the tokens the model was first given (every row: <bos> = {bos} alone, long)"
-    assert_close(first, torch.full((B, 1), bos), call=where, seed=seed, name=name)
+    assert_close(first, torch.full((B, 1), bos), call=where, seed=seed,
+                 name=said(f"the tokens the model was first given (every row: <bos> = {bos} alone, long)",
+                           ja=f"モデルに最初に渡したトークン（どの行も <bos> = {bos} だけ、long）"))
 
 
 @pytest.mark.blank("07.6")
@@ -429,7 +451,9 @@ def test_07_6_argmax_then_only_pad_after_eos(kata, seed, case):
     out = run_decode(kata, model, images, case)
     assert_tensor(out, dtype=torch.long, call=where, seed=seed, name="tokens")
     if out.dim() != 2 or out.shape[0] != expected.shape[0]:
-        fail(f"tokens have shape {tuple(out.shape)}, expected (B, L) with B = {expected.shape[0]}", where, seed)
+        fail(said(f"tokens have shape {tuple(out.shape)}, expected (B, L) with B = {expected.shape[0]}",
+                  ja=f"tokens の形状が {tuple(out.shape)} です（期待される形状は (B, L)、B = {expected.shape[0]}）"),
+             where, seed)  # fmt: skip
     check_tokens(out, expected, min(out.shape[1], expected.shape[1]), case[2], where, seed)
 
 
@@ -445,7 +469,9 @@ def test_07_6_with_a_real_captioner(kata, monkeypatch):
     out = kata.greedy_decode(model, images, BOS, EOS, PAD, 6)
     assert_tensor(out, dtype=torch.long, call=where, seed=14, name="tokens")
     if out.dim() != 2 or out.shape[0] != 3 or not 1 <= out.shape[1] <= 6:
-        fail(f"tokens have shape {tuple(out.shape)}, expected (3, L) with 1 <= L <= max_len = 6", where, 14)
+        fail(said(f"tokens have shape {tuple(out.shape)}, expected (3, L) with 1 <= L <= max_len = 6",
+                  ja=f"tokens の形状が {tuple(out.shape)} です（期待される形状は (3, L)、1 <= L <= max_len = 6）"),
+             where, 14)  # fmt: skip
     with torch.no_grad():  # each step, what the model says after the tokens before it
         steps = [model(images, out[:, :s])[:, -1].argmax(dim=-1) for s in range(1, out.shape[1])]
     expected = out.clone()
@@ -465,11 +491,16 @@ def test_07_7_stops_once_every_row_has_ended(kata, seed, case):
     L, max_len = expected.shape[1], case[1]
     if out.dim() == 2 and out.shape[1] != L:
         if L < max_len:
-            why = f"every row had ended after step {L - 1}, so decoding stops there"
+            why = said(f"every row had ended after step {L - 1}, so decoding stops there",
+                       ja=f"ステップ {L - 1} の後ですべての行が終わっているので、デコードはそこで止まります")
         else:
-            why = f"a row had not ended, so decoding goes on to max_len = {max_len} tokens, <bos> included"
-        fail(f"greedy_decode returned {out.shape[1]} tokens per row, expected {L}: {why}", where, seed)
+            why = said(f"a row had not ended, so decoding goes on to max_len = {max_len} tokens, <bos> included",
+                       ja=f"終わっていない行があるので、デコードは <bos> を含めて max_len = {max_len} トークンまで続きます")
+        fail(said(f"greedy_decode returned {out.shape[1]} tokens per row, expected {L}: {why}",
+                  ja=f"greedy_decode が返したトークンは 1 行あたり {out.shape[1]} 個です（期待される数は {L}）: {why}"),
+             where, seed)  # fmt: skip
     assert_tensor(out, shape=expected.shape, call=where, seed=seed, name="tokens")
     check_tokens(out, expected, L, case[2], where, seed)
     if len(model.calls) != L - 1:
-        fail(f"the model was called {len(model.calls)} times for {L - 1} steps: once a step", where, seed)
+        fail(said(f"the model was called {len(model.calls)} times for {L - 1} steps: once a step",
+                  ja=f"{L - 1} ステップでモデルが {len(model.calls)} 回呼ばれています: 1 ステップに 1 回です"), where, seed)

@@ -19,19 +19,20 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import assert_close, assert_gradients, assert_tensor, call, fail, with_reference
+from support import assert_close, assert_gradients, assert_tensor, call, fail, said, with_reference
 
 LOG_100 = math.log(100)
 
 
 def name_the_mistake(out, expected, wrongs, where, seed):
-    """Fail with a mistake's description when `out` is what that mistake gives (and the right answer is not)."""
+    """Fail with a mistake's description when `out` is what that mistake gives (and the right answer is not).
+    wrongs: {(the description in English, in Japanese): what that mistake gives}."""
     __tracebackhide__ = True
     out = out.detach()
-    for mistake, wrong in wrongs.items():
+    for (english, japanese), wrong in wrongs.items():
         same = torch.allclose(wrong.to(out.dtype), out, rtol=1e-4, atol=1e-5)
         if same and not torch.allclose(wrong.double(), expected.double(), rtol=1e-4, atol=1e-5):
-            fail(mistake, where, seed)
+            fail(said(english, ja=japanese), where, seed)
 
 
 def embeddings(n, E, gen, spread=3.0):
@@ -55,8 +56,10 @@ def test_08_1_rows_of_length_one(kata, seed, case):
     where = call("l2_normalize", x)
     assert_tensor(out, shape=(B, E), dtype=x.dtype, call=where, seed=seed)
     norms = out.detach().double().norm(dim=-1)
-    assert_close(norms, torch.ones(B, dtype=torch.float64), call=where, seed=seed, name="the length of each row")
-    assert_close(out, F.normalize(x, dim=-1), call=where, seed=seed, name="output (compared with F.normalize)")
+    assert_close(norms, torch.ones(B, dtype=torch.float64), call=where, seed=seed,
+                 name=said("the length of each row", ja="各行の長さ"))
+    assert_close(out, F.normalize(x, dim=-1), call=where, seed=seed,
+                 name=said("output (compared with F.normalize)", ja="出力（F.normalize と比較）"))
 
 
 @pytest.mark.blank("08.1")
@@ -122,13 +125,21 @@ def test_08_2_cosines_times_the_temperature(kata, monkeypatch, seed, case):
     scale = math.exp(min(t.item(), max_t))
     expected = logits_by_loop(image_emb, text_emb, t, max_t)
     name_the_mistake(out, expected, {
-        f"logits are the cosines times exp(t) = {math.exp(t.item()):.4g}: exp(t) must be clamped at "
-        f"{math.exp(max_t):.4g} (t at most max_log_temperature)": logits_by_loop(image_emb, text_emb, t, math.inf),
-        f"logits are the cosines divided by exp(t): multiply them by exp(t) = {scale:.4g}": expected / scale**2,
-        "logits are the cosines, not scaled: multiply them by exp(t)": expected / scale,
+        (f"logits are the cosines times exp(t) = {math.exp(t.item()):.4g}: exp(t) must be clamped at "
+         f"{math.exp(max_t):.4g} (t at most max_log_temperature)",
+         f"logits がコサインに exp(t) = {math.exp(t.item()):.4g} を掛けたものになっています: exp(t) は "
+         f"{math.exp(max_t):.4g} で頭打ちにする必要があります（t は max_log_temperature まで）"):
+            logits_by_loop(image_emb, text_emb, t, math.inf),
+        (f"logits are the cosines divided by exp(t): multiply them by exp(t) = {scale:.4g}",
+         f"logits がコサインを exp(t) で割ったものになっています: exp(t) = {scale:.4g} を掛けてください"):
+            expected / scale**2,
+        ("logits are the cosines, not scaled: multiply them by exp(t)",
+         "logits がコサインのままで、スケールされていません: exp(t) を掛けてください"):
+            expected / scale,
     }, where, seed)  # fmt: skip
     assert_close(out, expected, call=where, seed=seed,
-                 name=f"logits (cos(image i, text j) · {scale:.4g}, a float64 loop)")  # fmt: skip
+                 name=said(f"logits (cos(image i, text j) · {scale:.4g}, a float64 loop)",
+                           ja=f"logits（cos(画像 i, テキスト j) · {scale:.4g}、float64 のループで計算）"))  # fmt: skip
 
 
 @pytest.mark.blank("08.2")
@@ -142,7 +153,8 @@ def test_08_2_rescaled_embeddings_give_the_same_logits(kata, monkeypatch, seed):
     rescaled = kata.clip_logits(image_emb * factors, text_emb * factors.flip(0), t)
     where = logits_call(image_emb * factors, text_emb * factors.flip(0), t) + "    (rows × 0.01, 7, 300)"
     assert_close(rescaled, out, call=where, seed=seed + 10,
-                 name="logits of rescaled embeddings (a cosine does not depend on the lengths)")  # fmt: skip
+                 name=said("logits of rescaled embeddings (a cosine does not depend on the lengths)",
+                           ja="長さを変えた埋め込みの logits（コサインは長さによりません）"))  # fmt: skip
 
 
 @pytest.mark.blank("08.2")
@@ -154,7 +166,8 @@ def test_08_2_swapping_images_and_texts_transposes(kata, monkeypatch):
     swapped = kata.clip_logits(text_emb, image_emb, t)
     where = logits_call(text_emb, image_emb, t) + "    (texts given as images and images as texts)"
     assert_tensor(out, shape=(2, 4), call=logits_call(image_emb, text_emb, t), seed=12, name="logits")
-    assert_close(swapped, out.T, call=where, seed=12, name="logits with the inputs swapped (the transpose)")
+    assert_close(swapped, out.T, call=where, seed=12,
+                 name=said("logits with the inputs swapped (the transpose)", ja="入力を入れ替えたときの logits（転置）"))
 
 
 @pytest.mark.blank("08.2")
@@ -204,7 +217,8 @@ def test_08_3_symmetric_cross_entropy(kata, seed, case):
     where = call("clip_loss", logits)
     assert_tensor(out, shape=(), dtype=logits.dtype, call=where, seed=seed, name="loss")
     assert_close(out, loss_by_loop(logits), call=where, seed=seed,
-                 name="loss ((CE over rows + CE over columns) / 2, targets 0..B-1)")  # fmt: skip
+                 name=said("loss ((CE over rows + CE over columns) / 2, targets 0..B-1)",
+                           ja="loss（(行ごとの CE + 列ごとの CE) / 2、ターゲットは 0..B-1）"))  # fmt: skip
 
 
 @pytest.mark.blank("08.3")
@@ -213,14 +227,17 @@ def test_08_3_closed_forms(kata, B):
     uniform = torch.zeros(B, B)
     where = call("clip_loss", uniform) + "    (all logits 0)"
     assert_close(kata.clip_loss(uniform), torch.tensor(math.log(B)), call=where,
-                 name=f"loss of uniform logits (log B = {math.log(B):.4g}: each CE is log B)")  # fmt: skip
+                 name=said(f"loss of uniform logits (log B = {math.log(B):.4g}: each CE is log B)",
+                           ja=f"一様な logits の loss（log B = {math.log(B):.4g}: どの CE も log B）"))  # fmt: skip
     perfect = torch.eye(B) * 100  # cosine 1 on the diagonal, 0 elsewhere, at temperature 100
     where = call("clip_loss", perfect) + "    (100 on the diagonal, 0 elsewhere: a perfect match)"
     loss = kata.clip_loss(perfect)
     assert_tensor(loss, shape=(), call=where, name="loss")
     if not loss.item() < 1e-3:
-        fail(f"the loss of a perfect match is {loss.item():.4g}, expected about 0 (each pair's own score "
-             "is 100 above every other): are the targets 0, 1, ..., B-1?", where)  # fmt: skip
+        fail(said(f"the loss of a perfect match is {loss.item():.4g}, expected about 0 (each pair's own score "
+                  "is 100 above every other): are the targets 0, 1, ..., B-1?",
+                  ja=f"完全に一致する場合の loss が {loss.item():.4g} です（期待される値はほぼ 0: どのペアも自分のスコアが"
+                     "ほかのどれより 100 大きい）: ターゲットは 0, 1, ..., B-1 になっていますか？"), where)  # fmt: skip
 
 
 @pytest.mark.blank("08.3")
@@ -229,7 +246,8 @@ def test_08_3_images_and_texts_count_alike(kata):
     logits = torch.randn(4, 4) * 3
     where = call("clip_loss", logits.T) + "    (the transpose of logits: the texts' view)"
     assert_close(kata.clip_loss(logits.T), kata.clip_loss(logits), call=where, seed=6,
-                 name="loss of the transposed logits (the loss is symmetric: the same)")  # fmt: skip
+                 name=said("loss of the transposed logits (the loss is symmetric: the same)",
+                           ja="転置した logits の loss（loss は対称なので同じ値）"))  # fmt: skip
 
 
 @pytest.mark.blank("08.3")
@@ -288,17 +306,21 @@ def test_08_4_encode_image_projects_the_class_token(kata, seed, B):
     images = torch.randn(B, 3, 8, 8)
     where = clip_call("encode_image", images)
     out = model.encode_image(images)
-    assert_tensor(out, shape=(B, 10), dtype=images.dtype, call=where, seed=seed, name="image embeddings")
+    assert_tensor(out, shape=(B, 10), dtype=images.dtype, call=where, seed=seed,
+                  name=said("image embeddings", ja="画像埋め込み"))
     with torch.no_grad():
         expected = image_by_spec(model, images)
         tokens = model.vision.features(images)  # (B, N + 1, Dv)
-        reads = {"the mean of all tokens": tokens.mean(dim=1), "the last token": tokens[:, -1],
-                 "the first patch token (place 1)": tokens[:, 1]}  # fmt: skip
-        why = "CLIP reads the class token, features[:, 0]"
-        wrongs = {f"image embeddings project {mistake}: {why}": model.image_proj(read) for mistake, read in reads.items()}
+        reads = [("the mean of all tokens", "全トークンの平均", tokens.mean(dim=1)),
+                 ("the last token", "最後のトークン", tokens[:, -1]),
+                 ("the first patch token (place 1)", "最初のパッチトークン（1 番目）", tokens[:, 1])]  # fmt: skip
+        wrongs = {(f"image embeddings project {mistake}: CLIP reads the class token, features[:, 0]",
+                   f"画像埋め込みが{japanese}を射影しています: CLIP が読むのはクラストークン、features[:, 0] です"):
+                  model.image_proj(read) for mistake, japanese, read in reads}  # fmt: skip
         name_the_mistake(out, expected, wrongs, where, seed)
     assert_close(out, expected, call=where, seed=seed,
-                 name="image embeddings (image_proj of vision.features(images)[:, 0])")  # fmt: skip
+                 name=said("image embeddings (image_proj of vision.features(images)[:, 0])",
+                           ja="画像埋め込み（vision.features(images)[:, 0] に image_proj を適用したもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("08.4")
@@ -326,17 +348,22 @@ def test_08_5_encode_text_projects_the_pooled_vector(kata, seed, case):
     tokens = captions(lengths, T, torch.Generator().manual_seed(seed))
     where = clip_call("encode_text", tokens)
     out = model.encode_text(tokens)
-    assert_tensor(out, shape=(len(lengths), 10), dtype=torch.float32, call=where, seed=seed, name="text embeddings")
+    assert_tensor(out, shape=(len(lengths), 10), dtype=torch.float32, call=where, seed=seed,
+                  name=said("text embeddings", ja="テキスト埋め込み"))
     with torch.no_grad():
         expected = text_by_spec(model, tokens)
         features, _ = model.text(tokens)  # (B, T, Dt)
-        reads = {"the first token's features, features[:, 0]": features[:, 0],
-                 "the mean over every token, padding included": features.mean(dim=1)}
+        reads = [("the first token's features, features[:, 0]", "最初のトークンの特徴量（features[:, 0]）", features[:, 0]),
+                 ("the mean over every token, padding included", "パディングも含めた全トークンの平均",
+                  features.mean(dim=1))]  # fmt: skip
         why = "CLIP reads the pooled vector (the mean of the real tokens), the second output of self.text"
-        wrongs = {f"text embeddings project {mistake}: {why}": model.text_proj(read) for mistake, read in reads.items()}
+        why_ja = "CLIP が読むのはプールしたベクトル（実トークンの平均）、つまり self.text の 2 つ目の出力です"
+        wrongs = {(f"text embeddings project {mistake}: {why}", f"テキスト埋め込みが{japanese}を射影しています: {why_ja}"):
+                  model.text_proj(read) for mistake, japanese, read in reads}  # fmt: skip
         name_the_mistake(out, expected, wrongs, where, seed)
     assert_close(out, expected, call=where, seed=seed,
-                 name="text embeddings (text_proj of the mean of the real tokens' features)")  # fmt: skip
+                 name=said("text embeddings (text_proj of the mean of the real tokens' features)",
+                           ja="テキスト埋め込み（実トークンの特徴量の平均に text_proj を適用したもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("08.5")
@@ -388,17 +415,22 @@ def test_08_6_forward_scores_images_against_captions(kata, monkeypatch, seed, B,
     out = model(images, tokens)
     for stub, given, what in [(model.encode_image, images, "images"), (model.encode_text, tokens, "tokens")]:
         if not any(x is given for x in stub.given):
-            fail(f"forward did not call self.{'encode_image' if what == 'images' else 'encode_text'}({what})",
-                 where, seed)  # fmt: skip
+            fail(said(f"forward did not call self.{'encode_image' if what == 'images' else 'encode_text'}({what})",
+                      ja=f"forward が self.{'encode_image' if what == 'images' else 'encode_text'}({what}) を呼んで"
+                         "いません"), where, seed)  # fmt: skip
     assert_tensor(out, shape=(B, B), dtype=image_emb.dtype, call=where, seed=seed, name="logits")
     expected = logits_by_loop(image_emb, text_emb, t)
-    transposed = "logits are transposed: rows are the images, columns the captions: clip_logits(image_emb, text_emb, t)"
+    transposed = ("logits are transposed: rows are the images, columns the captions: clip_logits(image_emb, text_emb, t)",
+                  "logits が転置されています: 行が画像、列がキャプションです: clip_logits(image_emb, text_emb, t)")
     name_the_mistake(out, expected, {transposed: expected.T}, where, seed)
     assert_close(out, expected, call=where, seed=seed,
-                 name="logits (cos(image i, caption j) · exp(log_temperature))")  # fmt: skip
+                 name=said("logits (cos(image i, caption j) · exp(log_temperature))",
+                           ja="logits（cos(画像 i, キャプション j) · exp(log_temperature)）"))  # fmt: skip
     if not out.requires_grad:  # the embeddings here carry none: only log_temperature can
-        fail("the logits carry no gradient to log_temperature, so the temperature never learns: was it "
-             "detached (`.detach()`, `.data`, `.item()`)?", where, seed)  # fmt: skip
+        fail(said("the logits carry no gradient to log_temperature, so the temperature never learns: was it "
+                  "detached (`.detach()`, `.data`, `.item()`)?",
+                  ja="logits から log_temperature に勾配が流れないので、温度が学習されません: 計算グラフから切り離して"
+                     "いませんか（`.detach()`、`.data`、`.item()`）？"), where, seed)  # fmt: skip
 
 
 @pytest.mark.blank("08.6")
@@ -409,12 +441,13 @@ def test_08_6_gradients_reach_the_embeddings_and_the_temperature(kata, monkeypat
     image_emb, text_emb = embeddings(3, 10, gen).requires_grad_(), embeddings(3, 10, gen).requires_grad_()
     stub_towers(model, image_emb, text_emb)
     t2 = model.log_temperature.detach().clone().requires_grad_()
-    leaves = {"the image embeddings": (image_emb, image_emb.detach().clone().requires_grad_()),
-              "the text embeddings": (text_emb, text_emb.detach().clone().requires_grad_()),
+    image_copy, text_copy = image_emb.detach().clone().requires_grad_(), text_emb.detach().clone().requires_grad_()
+    leaves = {said("the image embeddings", ja="画像埋め込み"): (image_emb, image_copy),
+              said("the text embeddings", ja="テキスト埋め込み"): (text_emb, text_copy),
               "log_temperature": (model.log_temperature, t2)}  # fmt: skip
     images, tokens = torch.randn(3, 3, 8, 8), captions([4, 2, 3], 4, gen)
     where = clip_call("forward", images, tokens) + "    (encode_image, encode_text: random)"
-    expected = logits_by_normalize(leaves["the image embeddings"][1], leaves["the text embeddings"][1], t2)
+    expected = logits_by_normalize(image_copy, text_copy, t2)
     assert_gradients(model(images, tokens), expected, leaves, call=where, seed=5)
 
 
@@ -486,10 +519,14 @@ def test_08_7_the_best_matching_prompt(kata, monkeypatch, seed, case):
     out = kata.zero_shot_classify(model, images, prompts)
     assert_tensor(out, shape=(B,), dtype=torch.long, call=where, seed=seed, name="classes")
     if not any(x is prompts for x in model.encode_text.given):
-        fail("zero_shot_classify did not embed the prompts: model.encode_text(class_tokens)", where, seed)
+        fail(said("zero_shot_classify did not embed the prompts: model.encode_text(class_tokens)",
+                  ja="zero_shot_classify がプロンプトを埋め込んでいません: model.encode_text(class_tokens)"), where, seed)
     expected = zero_shot_by_loop(image_emb, text_emb)
     raw = (image_emb @ text_emb.T).argmax(dim=-1)
     if not torch.equal(raw, expected) and torch.equal(out, raw):
-        fail("classes by the raw dot product: the longest prompt embedding wins; compare cosines "
-             "(clip_logits normalises)", where, seed)  # fmt: skip
-    assert_close(out, expected, call=where, seed=seed, name="classes (the prompt of highest cosine)")
+        fail(said("classes by the raw dot product: the longest prompt embedding wins; compare cosines "
+                  "(clip_logits normalises)",
+                  ja="クラスを生の内積で選んでいます: これではいちばん長いプロンプト埋め込みが勝ちます。コサインで比べて"
+                     "ください（clip_logits は正規化します）"), where, seed)  # fmt: skip
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("classes (the prompt of highest cosine)", ja="classes（コサインが最も大きいプロンプト）"))
