@@ -88,21 +88,25 @@ def tests_hash(kata) -> str:
 # --- the record -------------------------------------------------------------------------------
 
 
-def problem() -> str:
-    """Why the record on disk cannot be trusted ("" if it can, or if there is none yet)."""
+def _read() -> tuple[dict | None, str]:
+    """The record on disk, read once, and why it cannot be trusted: (record, "") where it can,
+    (None, why) where it cannot, (None, "") where there is none yet."""
     if not PROGRESS_PATH.exists():
-        return ""
+        return None, ""
     try:
         data = _read_json(PROGRESS_PATH)
     except (OSError, ValueError) as e:
-        return t("progress.not_json", type=e.__class__.__name__, error=str(e).splitlines()[0])
+        return None, t("progress.not_json", type=e.__class__.__name__, error=str(e).splitlines()[0])
     if not isinstance(data, dict) or not isinstance(data.get("katas"), dict):
-        return t("progress.not_a_record")
-    if data.get("format", 1) == 1:
-        return ""  # the earlier format: read as it is, upgraded on the next write
-    if data.get("digest") != _digest(data["katas"]):
-        return t("progress.digest")
-    return ""
+        return None, t("progress.not_a_record")
+    if data.get("format", 1) != 1 and data.get("digest") != _digest(data["katas"]):
+        return None, t("progress.digest")
+    return data, ""  # format 1, the earlier one, is read as it is and upgraded on the next write
+
+
+def problem() -> str:
+    """Why the record on disk cannot be trusted ("" if it can, or if there is none yet)."""
+    return _read()[1]
 
 
 def set_aside() -> Path | None:
@@ -117,30 +121,19 @@ def set_aside() -> Path | None:
 
 def load() -> dict:
     """The record: {"katas": {number: entry}}; empty where there is none or it cannot be trusted."""
-    if problem():
-        return {"katas": {}}
-    try:
-        data = _read_json(PROGRESS_PATH)
-    except (OSError, ValueError):
-        return {"katas": {}}
-    return {"katas": data["katas"]}
+    data, _ = _read()
+    return {"katas": data["katas"] if data else {}}
 
 
 def save(data: dict) -> None:
     """Write the record, its digest, and PROGRESS.md beside it."""
-    if PROGRESS_PATH.exists() and _read_format(PROGRESS_PATH) == 1:
+    old, _ = _read()
+    if old and old.get("format", 1) == 1:
         _salvage_old_hints(PROGRESS_PATH)
     katas = data["katas"]
     body = {"format": FORMAT, "digest": _digest(katas), "katas": katas}
     _write_atomic(PROGRESS_PATH, json.dumps(body, indent=2, sort_keys=True) + "\n")
     write_markdown(katas)
-
-
-def _read_format(path: Path) -> int | None:
-    try:
-        return _read_json(path).get("format", 1)
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def record(results) -> None:
