@@ -17,7 +17,7 @@ import pytest
 import torch
 from k09_schedules import Schedule
 from k19_vae import VAE, VAEConfig
-from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms
+from support import assert_close, assert_gradients, assert_tensor, call, fail, randomise_group_norms, said
 from torch import nn
 
 CZ = 2  # latent channels of the test VAEs
@@ -81,34 +81,50 @@ def test_20_1_one_over_the_std_of_the_latent_means(kata, seed, case):
     N, H, W, spreads, offsets = case
     vae = make_vae(seed, spreads, offsets)
     x = images(N, H, W)
-    where = call("estimate_scale", VAE_LABEL, x) + f"    (latent means with spreads {spreads}, offsets {offsets})"
+    where = call("estimate_scale", VAE_LABEL, x) + said(f"    (latent means with spreads {spreads}, offsets {offsets})",
+                                                        ja=f"    （潜在表現の平均の広がり {spreads}、オフセット {offsets}）")  # fmt: skip
     s = kata.estimate_scale(vae, x)
     if isinstance(s, torch.Tensor):
-        fail(f"estimate_scale returned a {tuple(s.shape)} tensor: return a Python float (.item() turns a "
-             "0-d tensor into one)", where, seed)  # fmt: skip
+        fail(said(f"estimate_scale returned a {tuple(s.shape)} tensor: return a Python float (.item() turns a "
+                  "0-d tensor into one)",
+                  ja=f"estimate_scale が {tuple(s.shape)} のテンソルを返しました: Python の float を返してください"
+                     "（.item() で 0 次元テンソルを float にできます）"), where, seed)  # fmt: skip
     if not isinstance(s, float):
-        fail(f"estimate_scale returned a {type(s).__name__}: return a Python float", where, seed)
+        fail(said(f"estimate_scale returned a {type(s).__name__}: return a Python float",
+                  ja=f"estimate_scale が {type(s).__name__} を返しました: Python の float を返してください"), where, seed)  # fmt: skip
     if kata.estimate_scale(vae, x) != s:
-        fail("two calls on the same images gave different scales: measure the means of q(z | x) "
-             "(vae.encode's first output), not samples drawn from it", where, seed)  # fmt: skip
+        fail(said("two calls on the same images gave different scales: measure the means of q(z | x) "
+                  "(vae.encode's first output), not samples drawn from it",
+                  ja="同じ画像で 2 回呼ぶと、違うスケールが返ってきました: q(z | x) から引いたサンプルではなく、"
+                     "その平均（vae.encode の 1 つ目の出力）を測ってください"), where, seed)  # fmt: skip
     mean, logvar = moments(vae, x)
     std = mean.double().std()
     named = {
-        "the std of the means itself, not 1 / std: s multiplies the latents, so it must be small where they "
-        "are spread wide": std,
-        "1 / the variance of the means, not 1 / their standard deviation": 1 / mean.double().var(),
-        "1 / the std of the log-variances, not of the means (encode returns mean first)": 1 / logvar.double().std(),
-        "1 / the std of each channel, averaged: one std for every latent value together, not one per channel":
+        said("the std of the means itself, not 1 / std: s multiplies the latents, so it must be small where they "
+             "are spread wide",
+             ja="潜在表現の平均の 1 / std ではなく、std そのものです: s は潜在表現に掛ける値なので、"
+                "潜在表現が広く散らばっているほど小さくなければなりません"): std,
+        said("1 / the variance of the means, not 1 / their standard deviation",
+             ja="潜在表現の平均の 1 / 標準偏差ではなく、1 / 分散です"): 1 / mean.double().var(),
+        said("1 / the std of the log-variances, not of the means (encode returns mean first)",
+             ja="平均ではなく対数分散の 1 / std です: encode は mean を先に返します"): 1 / logvar.double().std(),
+        said("1 / the std of each channel, averaged: one std for every latent value together, not one per channel",
+             ja="チャネルごとの 1 / std を平均したものです: std はチャネルごとに 1 つではなく、"
+                "すべての潜在表現の値をまとめて 1 つだけ求めます"):
             1 / mean.double().std(dim=(0, 2, 3)).mean(),
-        "1 / the mean absolute value of the means, not 1 / their standard deviation": 1 / mean.double().abs().mean(),
+        said("1 / the mean absolute value of the means, not 1 / their standard deviation",
+             ja="潜在表現の平均の 1 / 標準偏差ではなく、1 / 絶対値の平均です"): 1 / mean.double().abs().mean(),
     }  # fmt: skip
     for problem, value in named.items():
         if close(s, value, rtol=2e-3, atol=0) and not close(s, 1 / std, rtol=2e-3, atol=0):
-            fail(f"s = {s:.5g} is {problem} (1 / std = {1 / std.item():.5g})", where, seed)
+            fail(said(f"s = {s:.5g} is {problem} (1 / std = {1 / std.item():.5g})",
+                      ja=f"s = {s:.5g} は{problem}（1 / std = {1 / std.item():.5g}）"), where, seed)
     assert_close(torch.tensor(s, dtype=torch.float64), 1 / std, call=where, seed=seed, atol=0, rtol=2e-3,
-                 name="s (1 / the standard deviation of every latent mean of every image together)")  # fmt: skip
+                 name=said("s (1 / the standard deviation of every latent mean of every image together)",
+                           ja="s（すべての画像のすべての潜在表現の平均をまとめて求めた 1 / 標準偏差）"))  # fmt: skip
     assert_close((mean.double() * s).std(), torch.tensor(1.0, dtype=torch.float64), call=where, seed=seed, atol=0,
-                 rtol=2e-3, name="the std of the scaled latent means s · mean (1: unit variance)")  # fmt: skip
+                 rtol=2e-3, name=said("the std of the scaled latent means s · mean (1: unit variance)",
+                                      ja="スケーリングした潜在表現の平均 s · mean の std（1: 分散 1）"))  # fmt: skip
 
 
 @pytest.mark.blank("20.1")
@@ -116,14 +132,18 @@ def test_20_1_one_over_the_std_of_the_latent_means(kata, seed, case):
 def test_20_1_the_mean_not_a_sample(kata, seed):
     vae = make_vae(seed, logvar_bias=3.0)  # σ ≈ 4.5: a sample's spread is mostly noise
     x = images(8, 16, 16)
-    where = call("estimate_scale", VAE_LABEL, x) + "    (log σ² about 3: samples of q(z | x) spread far wider than its means)"
+    where = call("estimate_scale", VAE_LABEL, x) + said(
+        "    (log σ² about 3: samples of q(z | x) spread far wider than its means)",
+        ja="    （log σ² は約 3: q(z | x) のサンプルは平均よりずっと広く散らばる）")  # fmt: skip
     torch.manual_seed(seed)
     s = kata.estimate_scale(vae, x)
     if not isinstance(s, (float, torch.Tensor)):
-        fail(f"estimate_scale returned a {type(s).__name__}: return a Python float", where, seed)
+        fail(said(f"estimate_scale returned a {type(s).__name__}: return a Python float",
+                  ja=f"estimate_scale が {type(s).__name__} を返しました: Python の float を返してください"), where, seed)  # fmt: skip
     mean, _ = moments(vae, x)
     assert_close(torch.as_tensor(s, dtype=torch.float64), 1 / mean.double().std(), call=where, seed=seed, atol=0,
-                 rtol=2e-3, name="s (1 / the std of the latent means: the mean of q(z | x), no random draw)")  # fmt: skip
+                 rtol=2e-3, name=said("s (1 / the std of the latent means: the mean of q(z | x), no random draw)",
+                                      ja="s（潜在表現の平均の 1 / std: q(z | x) の平均を使い、乱数は引かない）"))  # fmt: skip
 
 
 # --- 20.2 and 20.3: LatentCodec ---------------------------------------------------------------
@@ -147,21 +167,31 @@ def test_20_2_encode_is_the_mean_times_the_scale(kata, seed, case):
     z = codec.encode(x)
     mean, logvar = moments(vae, x)
     if isinstance(z, (tuple, list)):
-        fail(f"encode returned a {type(z).__name__}: return one tensor, the scaled latent mean", where, seed)
+        fail(said(f"encode returned a {type(z).__name__}: return one tensor, the scaled latent mean",
+                  ja=f"encode が {type(z).__name__} を返しました: スケーリングした潜在表現の平均を、テンソル 1 つで"
+                     "返してください"), where, seed)  # fmt: skip
     assert_tensor(z, shape=mean.shape, dtype=torch.float32, call=where, seed=seed,
-                  name="z (the latent mean's shape (B, Cz, h, w))")  # fmt: skip
+                  name=said("z (the latent mean's shape (B, Cz, h, w))",
+                            ja="z（潜在表現の平均と同じ形状 (B, Cz, h, w)）"))  # fmt: skip
     if not torch.equal(codec.encode(x), z):
-        fail("two calls on the same images gave different latents: encode to the mean of q(z | x), "
-             "not a sample drawn from it", where, seed)  # fmt: skip
+        fail(said("two calls on the same images gave different latents: encode to the mean of q(z | x), "
+                  "not a sample drawn from it",
+                  ja="同じ画像で 2 回呼ぶと、違う潜在表現が返ってきました: q(z | x) から引いたサンプルではなく、"
+                     "その平均にエンコードしてください"), where, seed)  # fmt: skip
     named = {
-        "the latent mean, not scaled: multiply it by self.scale": mean,
-        "the latent mean divided by the scale: encode multiplies (decode divides)": mean / scale,
-        "the log-variance times the scale: encode returns (mean, logvar), the mean first": logvar * scale,
-    }
+        said("the latent mean, not scaled: multiply it by self.scale",
+             ja="スケーリングしていない潜在表現の平均です: self.scale を掛けてください"): mean,
+        said("the latent mean divided by the scale: encode multiplies (decode divides)",
+             ja="潜在表現の平均をスケールで割ったものです: encode では掛けます（割るのは decode です）"): mean / scale,
+        said("the log-variance times the scale: encode returns (mean, logvar), the mean first",
+             ja="対数分散にスケールを掛けたものです: encode は (mean, logvar) を返し、平均が先です"): logvar * scale,
+    }  # fmt: skip
     for problem, value in named.items():
         if close(z, value):
-            fail(f"z is {problem}", where, seed)
-    assert_close(z, mean * scale, call=where, seed=seed, name="z (the VAE's latent mean times the scale s)")
+            fail(said(f"z is {problem}", ja=f"z は{problem}"), where, seed)
+    assert_close(z, mean * scale, call=where, seed=seed,
+                 name=said("z (the VAE's latent mean times the scale s)",
+                           ja="z（VAE の潜在表現の平均にスケール s を掛けたもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("20.3")
@@ -176,17 +206,25 @@ def test_20_3_decode_divides_by_the_scale_then_decodes(kata, seed, case):
     with torch.no_grad():
         expected = vae.decoder(z / scale)
         named = {
-            "the VAE's decoding of z itself: the scale is not undone (divide z by self.scale first)": vae.decoder(z),
-            "the decoding of z · s: decode multiplies by the scale again, where it should divide": vae.decoder(z * scale),
-            "the decoding of z divided by s afterwards: undo the scale before the decoder, on the latent": (
+            said("the VAE's decoding of z itself: the scale is not undone (divide z by self.scale first)",
+                 ja="z そのものを VAE でデコードしたものです: スケーリングが元に戻されていません"
+                    "（先に z を self.scale で割ってください）"): vae.decoder(z),
+            said("the decoding of z · s: decode multiplies by the scale again, where it should divide",
+                 ja="z · s をデコードしたものです: decode はスケールで割るべきところで、もう一度掛けています"):
+                vae.decoder(z * scale),
+            said("the decoding of z divided by s afterwards: undo the scale before the decoder, on the latent",
+                 ja="z をデコードしてから s で割ったものです: スケーリングはデコーダの前に、潜在表現の上で"
+                    "元に戻してください"): (
                 vae.decoder(z) / scale
             ),
         }  # fmt: skip
-    assert_tensor(out, shape=(B, 3, H, W), dtype=torch.float32, call=where, seed=seed, name="the image (B, C, H, W)")
+    assert_tensor(out, shape=(B, 3, H, W), dtype=torch.float32, call=where, seed=seed,
+                  name=said("the image (B, C, H, W)", ja="画像 (B, C, H, W)"))  # fmt: skip
     for problem, value in named.items():
         if close(out, value):
-            fail(f"the image is {problem}", where, seed)
-    assert_close(out, expected, call=where, seed=seed, name="the image (VAE.decode(z / s))")
+            fail(said(f"the image is {problem}", ja=f"画像は {problem}"), where, seed)
+    assert_close(out, expected, call=where, seed=seed,
+                 name=said("the image (VAE.decode(z / s))", ja="画像（VAE.decode(z / s)）"))  # fmt: skip
 
 
 @pytest.mark.blank("20.3")
@@ -198,12 +236,14 @@ def test_20_3_decode_of_encode_is_the_vae_decoding_the_mean(kata, seed, case):
     x = images(B, H, W)
     mean, _ = moments(vae, x)
     z = mean * scale  # what encode gives (written here: 20.3 is graded alone)
-    where = codec_call("decode", scale, z) + "    (z = s · the latent mean of x: decode(encode(x)))"
+    where = codec_call("decode", scale, z) + said("    (z = s · the latent mean of x: decode(encode(x)))",
+                                                  ja="    （z = s · x の潜在表現の平均: decode(encode(x))）")
     out = codec.decode(z)
     with torch.no_grad():
         expected = vae.decoder(mean)
     assert_close(out, expected, call=where, seed=seed,
-                 name="decode(encode(x)) (the VAE's decoding of the mean: the scale undone exactly)")  # fmt: skip
+                 name=said("decode(encode(x)) (the VAE's decoding of the mean: the scale undone exactly)",
+                           ja="decode(encode(x))（VAE で平均をデコードしたもの: スケーリングはぴったり元に戻る）"))  # fmt: skip
 
 
 # --- 20.4: latent_diffusion_loss --------------------------------------------------------------
@@ -241,8 +281,11 @@ class TinyEps(nn.Module):
 
     def forward(self, x, t, context=None, context_mask=None):
         if x.dim() != 4 or x.shape[1] != CZ:
-            fail(f"the model was given x_t of shape {tuple(x.shape)}: the U-Net denoises latents of {CZ} channels "
-                 "(B, Cz, h, w), the images' codec.encode(x0), not the images (B, C, H, W)", self.where, self.seed)  # fmt: skip
+            fail(said(f"the model was given x_t of shape {tuple(x.shape)}: the U-Net denoises latents of {CZ} channels "
+                      "(B, Cz, h, w), the images' codec.encode(x0), not the images (B, C, H, W)",
+                      ja=f"モデルに形状 {tuple(x.shape)} の x_t が渡されました: U-Net がノイズを除去するのは画像 "
+                         f"(B, C, H, W) ではなく、{CZ} チャネルの潜在表現 (B, Cz, h, w)、つまり画像の codec.encode(x0) "
+                         "です"), self.where, self.seed)  # fmt: skip
         self.calls.append((x.detach().clone(), t, context, context_mask))
         out = self.conv(x) + (t.float() / self.T)[:, None, None, None] * self.time[None, :, None, None]
         if isinstance(context, torch.Tensor) and isinstance(context_mask, torch.Tensor):
@@ -307,9 +350,12 @@ def run_loss(kata, model, codec, x0, schedule, context, t, noise, where, seed):
         return kata.latent_diffusion_loss(model, codec, x0, schedule, context[0], context[1], t=t, noise=noise)
     except RuntimeError as e:
         if "size of tensor" in str(e) and noise is not None:
-            fail(f"RuntimeError: {str(e).splitlines()[0]}. The noise given has the latents' shape (B, Cz, h, w) = "
-                 f"{tuple(noise.shape)} and x0 the images' {tuple(x0.shape)}: diffuse the latents codec.encode(x0), "
-                 "not the images", where, seed)  # fmt: skip
+            fail(said(f"RuntimeError: {str(e).splitlines()[0]}. The noise given has the latents' shape (B, Cz, h, w) = "
+                      f"{tuple(noise.shape)} and x0 the images' {tuple(x0.shape)}: diffuse the latents codec.encode(x0), "
+                      "not the images",
+                      ja=f"RuntimeError: {str(e).splitlines()[0]}。与えられたノイズの形状は潜在表現の (B, Cz, h, w) = "
+                         f"{tuple(noise.shape)} で、x0 の形状は画像の {tuple(x0.shape)} です: 画像ではなく、潜在表現 "
+                         "codec.encode(x0) を拡散させてください"), where, seed)  # fmt: skip
         raise
 
 
@@ -321,25 +367,36 @@ def test_20_4_kata_14s_loss_on_the_scaled_latents(kata, seed, case):
     where = loss_call(codec, x0, context, t, noise)
     model = TinyEps(T_TRAIN, where=where, seed=seed)
     loss = run_loss(kata, model, codec, x0, schedule, context, t, noise, where, seed)
-    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed, name="the loss (a scalar)")
+    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed,
+                  name=said("the loss (a scalar)", ja="損失（スカラー）"))
     if not model.calls:
-        fail("the model was never called: it predicts ε from the noised latents z_t and t", where, seed)
+        fail(said("the model was never called: it predicts ε from the noised latents z_t and t",
+                  ja="モデルが一度も呼ばれていません: モデルは、ノイズを加えた潜在表現 z_t と t から ε を予測します"),
+             where, seed)  # fmt: skip
     z_seen, t_seen, context_seen, mask_seen = model.calls[-1]
     z0 = codec.encode(x0)  # (B, Cz, h, w): the scaled latent mean
     z_t = x_t_by_hand(z0, t, noise, schedule).float()
     if close(z_seen, x_t_by_hand(z0 / codec.scale, t, noise, schedule).float()):
-        fail("the model was given noised latents that are not scaled: diffuse codec.encode(x0), the VAE's mean "
-             "times s (unit variance), not the VAE's mean as it is", where, seed)  # fmt: skip
+        fail(said("the model was given noised latents that are not scaled: diffuse codec.encode(x0), the VAE's mean "
+                  "times s (unit variance), not the VAE's mean as it is",
+                  ja="モデルに渡された、ノイズを加えた潜在表現がスケーリングされていません: VAE の平均をそのまま"
+                     "使うのではなく、VAE の平均に s を掛けた codec.encode(x0)（分散 1）を拡散させてください"),
+             where, seed)  # fmt: skip
     assert_close(z_seen, z_t, call=where, seed=seed,
-                 name="the latents given to the model (z_t = √ᾱ_t z + √(1 − ᾱ_t) ε, z = codec.encode(x0), the t "
-                      "and ε passed in)")  # fmt: skip
+                 name=said("the latents given to the model (z_t = √ᾱ_t z + √(1 − ᾱ_t) ε, z = codec.encode(x0), the t "
+                           "and ε passed in)",
+                           ja="モデルに渡された潜在表現（z_t = √ᾱ_t z + √(1 − ᾱ_t) ε、z = codec.encode(x0)、"
+                              "t と ε は渡されたもの）"))  # fmt: skip
     if context[0] is not None and (context_seen is None or mask_seen is None):
-        fail("the model was not given the prompt: pass context and context_mask on (diffusion_loss takes them "
-             "after t and noise)", where, seed)  # fmt: skip
+        fail(said("the model was not given the prompt: pass context and context_mask on (diffusion_loss takes them "
+                  "after t and noise)",
+                  ja="モデルにプロンプトが渡されていません: context と context_mask も渡してください"
+                     "（diffusion_loss はこれらを t と noise のあとに受け取ります）"), where, seed)  # fmt: skip
     with torch.no_grad():
         expected = loss_by_hand(model, z_t, t, noise, *context).float()
     assert_close(loss, expected, call=where, seed=seed, atol=1e-6, rtol=1e-5,
-                 name="the loss (kata 14's: the mean of (ε − ε_θ(z_t, t, context))² over every latent value)")  # fmt: skip
+                 name=said("the loss (kata 14's: the mean of (ε − ε_θ(z_t, t, context))² over every latent value)",
+                           ja="損失（kata 14 のもの: すべての潜在表現の値にわたる (ε − ε_θ(z_t, t, context))² の平均）"))  # fmt: skip
 
 
 @pytest.mark.blank("20.4")
@@ -347,12 +404,16 @@ def test_20_4_kata_14s_loss_on_the_scaled_latents(kata, seed, case):
 def test_20_4_draws_t_and_noise_when_not_given(kata, seed, case):
     codec, x0, context, _, _ = loss_case(seed, case)
     schedule = make_schedule()
-    where = loss_call(codec, x0, context) + "    (no t, no noise: diffusion_loss draws them)"
+    where = loss_call(codec, x0, context) + said("    (no t, no noise: diffusion_loss draws them)",
+                                                 ja="    （t も noise もなし: diffusion_loss が引く）")
     model = TinyEps(T_TRAIN, where=where, seed=seed)
     loss = kata.latent_diffusion_loss(model, codec, x0, schedule, context[0], context[1])
-    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed, name="the loss (a scalar)")
+    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed,
+                  name=said("the loss (a scalar)", ja="損失（スカラー）"))
     if not model.calls:
-        fail("the model was never called: it predicts ε from the noised latents z_t and t", where, seed)
+        fail(said("the model was never called: it predicts ε from the noised latents z_t and t",
+                  ja="モデルが一度も呼ばれていません: モデルは、ノイズを加えた潜在表現 z_t と t から ε を予測します"),
+             where, seed)  # fmt: skip
     z_seen, t_seen, _, _ = model.calls[-1]
     z0 = codec.encode(x0).double()
     alpha_bar = schedule.alpha_bar[t_seen].view(-1, 1, 1, 1)  # (B, 1, 1, 1)
@@ -360,7 +421,8 @@ def test_20_4_draws_t_and_noise_when_not_given(kata, seed, case):
     with torch.no_grad():
         expected = loss_by_hand(model, z_seen, t_seen, noise, *context).float()
     assert_close(loss, expected, call=where, seed=seed, atol=1e-5, rtol=1e-4,
-                 name="the loss (against the ε that made the z_t the model was given)")  # fmt: skip
+                 name=said("the loss (against the ε that made the z_t the model was given)",
+                           ja="損失（モデルに渡された z_t を作った ε に対するもの）"))  # fmt: skip
 
 
 @pytest.mark.blank("20.4")
@@ -369,19 +431,24 @@ def test_20_4_only_the_model_learns(kata, seed, case):
     codec, x0, context, t, noise = loss_case(seed, case)
     codec.vae.requires_grad_(True)  # even a VAE left trainable must not learn from this loss
     schedule = make_schedule()
-    where = loss_call(codec, x0, context, t, noise) + ", then backward()    (the VAE's weights left trainable)"
+    where = loss_call(codec, x0, context, t, noise) + said(", then backward()    (the VAE's weights left trainable)",
+                                                           ja="、続けて backward()    （VAE の重みは学習可能なまま）")  # fmt: skip
     model = TinyEps(T_TRAIN, where=where, seed=seed)
     oracle = copy.deepcopy(model)
     loss = run_loss(kata, model, codec, x0, schedule, context, t, noise, where, seed)
-    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed, name="the loss (a scalar)")
+    assert_tensor(loss, shape=(), dtype=torch.float32, call=where, seed=seed,
+                  name=said("the loss (a scalar)", ja="損失（スカラー）"))
     vae_weights = [p for p in codec.vae.parameters()]
     if loss.requires_grad:
         grads = torch.autograd.grad(loss, vae_weights, retain_graph=True, allow_unused=True)
         if any(g is not None for g in grads):
-            fail("gradients reach the VAE: the latent loss would train it too. The VAE is trained first and "
-                 "frozen: encode with codec.encode(x0), which runs without gradients (torch.no_grad)", where, seed)  # fmt: skip
+            fail(said("gradients reach the VAE: the latent loss would train it too. The VAE is trained first and "
+                      "frozen: encode with codec.encode(x0), which runs without gradients (torch.no_grad)",
+                      ja="勾配が VAE に届いています: これでは潜在表現での損失が VAE まで学習させてしまいます。VAE は"
+                         "先に学習させて凍結しておくものです: 勾配なし（torch.no_grad）で動く codec.encode(x0) で"
+                         "エンコードしてください"), where, seed)  # fmt: skip
     z_t = x_t_by_hand(codec.encode(x0), t, noise, schedule).float()
     expected = loss_by_hand(oracle, z_t, t, noise, *context)
     theirs = dict(oracle.named_parameters())
-    inputs = {f"the model's {n}": (p, theirs[n]) for n, p in model.named_parameters()}
+    inputs = {said(f"the model's {n}", ja=f"モデルの {n}"): (p, theirs[n]) for n, p in model.named_parameters()}
     assert_gradients(loss, expected.float(), inputs, call=where, seed=seed)
