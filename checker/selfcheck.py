@@ -220,19 +220,25 @@ MESSAGE_CALLS = {"fail"}  # support.fail and pytest.fail: their first argument i
 LABELLED_CALLS = {"assert_tensor", "assert_close"}  # their name= label is said in support's messages
 
 
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+
 def words_in(label: ast.expr) -> bool:
-    """Whether a name= label holds words to translate: text with a space in it (a variable: no)."""
-    if isinstance(label, ast.Constant):
-        return " " in str(label.value)
+    """Whether a name= label holds words to translate: text with a space and a word of three
+    letters or more in it ("the mask"; not "out", nor a formula such as "μ̃ (√ᾱ_t x0 + …)")."""
     if isinstance(label, ast.JoinedStr):
-        return any(isinstance(v, ast.Constant) and " " in str(v.value) for v in label.values)
-    return False
+        text = "".join(str(v.value) for v in label.values if isinstance(v, ast.Constant))
+    elif isinstance(label, ast.Constant):
+        text = str(label.value)
+    else:
+        return False  # a variable
+    return " " in text and bool(WORD.search(text))
 
 
 def kata_test_messages(test_path, lang: str) -> tuple[int, list[tuple[int, str]]]:
     """The messages a kata's tests say themselves, read from their syntax tree: how many are said
     with said(..., LANG=...), and where one is not (line, what). A one-word name= label (an
-    identifier such as "out", or "ᾱ(t)") needs no translation: one with words (a space) does."""
+    identifier such as "out", or a formula) needs no translation: one with words does (words_in)."""
     tree = ast.parse(test_path.read_text(encoding="utf-8"))
     translated, missing = 0, []
 
