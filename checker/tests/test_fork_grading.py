@@ -52,7 +52,7 @@ def weaken_test_and_manifest(fork):
     test = fork / "tests" / "test_k00_start.py"
     text = test.read_text(encoding="utf-8")
     checks = '        assert_tensor(out, shape=(1, *shape), dtype=image.dtype, call=where, seed=seed)\n' \
-             '        assert_close(out[0], image, call=where, seed=seed, name="output[0]")'  # fmt: skip
+             '        assert_close(out[0], image, call=where, seed=seed, name=said("output[0]", ja="出力[0]"))'  # fmt: skip
     assert checks in text
     test.write_text(text.replace(checks, f"        {WEAKENED_TEST}"), encoding="utf-8")
     manifest_path = fork / "checker" / "tests_manifest.json"
