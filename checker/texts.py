@@ -95,19 +95,31 @@ def budget_in(lang: str, budget: str) -> str:
     return i18n.t_in(lang, "kata.budget", n=int(m["n"])) if m and lang != "en" else budget
 
 
+def beside(path: Path, lang: str) -> Path:
+    """A file's words in a language, in a folder beside it: reference/k03_attention.py ->
+    reference/ja/k03_attention.toml, tests/mutants/k03_attention.py -> tests/mutants/ja/k03_attention.toml"""
+    return path.parent / lang / f"{path.stem}.toml"
+
+
 def translation_path(reference_path: Path, lang: str) -> Path:
-    """reference/k03_attention.py -> reference/ja/k03_attention.toml"""
-    return reference_path.parent / lang / f"{reference_path.stem}.toml"
+    return beside(reference_path, lang)
+
+
+def load_toml(path: Path) -> tuple[dict | None, str]:
+    """A translation file: (its tables, "") where it reads, (None, why) where it cannot, (None, "") where there is none."""
+    if not path.exists():
+        return None, ""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), ""
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        return None, f"{type(e).__name__}: {e}"
 
 
 def read(path: Path, lang: str, blanks: list[Blank]) -> KataTexts:
     """A translation file's words (empty where there is no file, with `problem` where it cannot be read)."""
-    if not path.exists():
-        return KataTexts(lang, source=path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        return KataTexts(lang, source=path, problem=f"{type(e).__name__}: {e}")
+    data, problem = load_toml(path)
+    if data is None:
+        return KataTexts(lang, source=path, problem=problem)
     entries = data.get("blanks", {})
     entries = entries if isinstance(entries, dict) else {}
     statements, hints = {}, {}
@@ -147,18 +159,14 @@ class MistakeNames:
 
 
 def mistakes_path(mutants_path: Path, lang: str) -> Path:
-    """tests/mutants/k03_attention.py -> tests/mutants/ja/k03_attention.toml"""
-    return mutants_path.parent / lang / f"{mutants_path.stem}.toml"
+    return beside(mutants_path, lang)
 
 
 def read_mistakes(path: Path, lang: str) -> MistakeNames:
     """A file of mistakes' names (empty where there is no file, with `problem` where it cannot be read)."""
-    if not path.exists():
-        return MistakeNames(lang, source=path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        return MistakeNames(lang, source=path, problem=f"{type(e).__name__}: {e}")
+    data, problem = load_toml(path)
+    if data is None:
+        return MistakeNames(lang, source=path, problem=problem)
     tables = data.get("mistakes", {})
     names = {}
     for blank_id, table in (tables.items() if isinstance(tables, dict) else ()):
