@@ -53,6 +53,8 @@ def extract(a: torch.Tensor, t: torch.Tensor, shape: torch.Size | tuple[int, ...
     if t.min() < 0 or t.max() >= a.shape[0]:
         raise IndexError(f"timesteps are 0-based in [0, T) with T = {a.shape[0]}; got values from "
                          f"{t.min().item()} to {t.max().item()}")  # fmt: skip
+    if a.device != t.device:  # the schedule stays on the CPU; t comes from the model's device (a GPU)
+        a = a.float().to(t.device)  # float32 first: some devices have no float64
     # TODO 10.3 (about 1 line): pick a's value at each image's timestep (as float32), then reshape to (B, 1, ..., 1).
     raise NotImplementedError("blank 10.3 is not filled in yet")
 

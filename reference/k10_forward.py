@@ -61,6 +61,8 @@ def extract(a: torch.Tensor, t: torch.Tensor, shape: torch.Size | tuple[int, ...
     if t.min() < 0 or t.max() >= a.shape[0]:
         raise IndexError(f"timesteps are 0-based in [0, T) with T = {a.shape[0]}; got values from "
                          f"{t.min().item()} to {t.max().item()}")  # fmt: skip
+    if a.device != t.device:  # the schedule stays on the CPU; t comes from the model's device (a GPU)
+        a = a.float().to(t.device)  # float32 first: some devices have no float64
     # BLANK 10.3 (about 1 line): pick a's value at each image's timestep (as float32), then reshape to (B, 1, ..., 1).
     # HINT: Indexing a (T,) tensor with a (B,) tensor of indices gives (B,) values, one per image.
     # HINT: Then add one trailing size-1 dimension per remaining dimension of `shape`: .view(B, *[1] * (len(shape) - 1)).
