@@ -6,13 +6,20 @@ may jump from step t to any earlier step s along a process with the same margina
 model's ε at x_t (DDIM Eq. 12, with ᾱ written for the paper's α):
 
     x̂_0 = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t                       the "predicted x_0", clipped to [-1, 1]
-    x_s = √ᾱ_s x̂_0  +  √(1 − ᾱ_s − σ²) ε  +  σ z            z ~ N(0, I)
+    ε̂   = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t)                      the noise that leads from x̂_0 to x_t
+    x_s = √ᾱ_s x̂_0  +  √(1 − ᾱ_s − σ²) ε̂  +  σ z           z ~ N(0, I)
           └ where x_0 is ┘ └ the direction pointing to x_t ┘  └ fresh noise ┘
 
     σ = η · √((1 − ᾱ_s) / (1 − ᾱ_t)) · √(1 − ᾱ_t / ᾱ_s)     (DDIM Eq. 16)
 
-η = 0 makes sampling deterministic (no fresh noise: the same x_T always gives the same
-image); η = 1 between consecutive steps is exactly DDPM's posterior (σ² = β̃_t, kata 15).
+ε̂ is the model's ε itself unless the clip moved x̂_0. When it did, the step must point from the
+clipped x̂_0 to x_t, or the two terms disagree: a briefly trained model's x̂_0 is often far
+outside [-1, 1] at high noise, and a step that keeps the old ε drifts towards saturated colours
+(in the text2image milestone, single-object prompts drawn right went from 81% with ε to 95%
+with ε̂; diffusers calls this use_clipped_model_output). DDPM's posterior mean (kata 15) reads
+x̂_0 and x_t, so it does this without saying. η = 0 makes sampling deterministic (no fresh noise:
+the same x_T always gives the same image); η = 1 between consecutive steps is exactly DDPM's
+step (σ² = β̃_t, kata 15).
 The jumps follow a short, evenly spread sequence of timesteps, from T − 1 (pure noise) down
 to 0; after the last one (t = 0) the image is x̂_0 itself: ᾱ_s = 1 there, "before the first
 step", as kata 09's alpha_bar_prev[0] = 1.
@@ -75,11 +82,12 @@ def ddim_step(
     # HINT: sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar_t)).sqrt() * (1 - alpha_bar_t / alpha_bar_prev).sqrt()
     sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar_t)).sqrt() * (1 - alpha_bar_t / alpha_bar_prev).sqrt()
     # END BLANK 18.3
-    # BLANK 18.4 (about 4 lines): 3. x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε, plus σ z when σ > 0 (draw z if None).
-    # HINT: Eq. 12 has three terms: where x_0 is, the direction pointing to x_t (the predicted noise, scaled), and fresh noise σ z.
-    # HINT: alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps; when sigma > 0 add sigma * noise (torch.randn_like(x_t) if None).
-    # HINT: x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps; if sigma > 0: x_prev = x_prev + sigma * (torch.randn_like(x_t) if noise is None else noise); return x_prev
-    x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps  # (B, C, H, W)
+    # BLANK 18.4 (about 5 lines): 3. ε̂, the noise from the clipped x̂_0 to x_t; x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂, plus σ z when σ > 0 (draw z if None).
+    # HINT: Eq. 12 has three terms: where x_0 is, the direction pointing to x_t (a noise, scaled), and fresh noise σ z. The direction starts at x̂_0 as clipped: after a clip it is no longer the model's ε.
+    # HINT: ε̂ is Eq. 4 solved for the noise, with x̂_0: (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t); then alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps_hat; when sigma > 0 add sigma * noise (torch.randn_like(x_t) if None).
+    # HINT: eps_hat = (x_t - alpha_bar_t.sqrt() * x0) / (1 - alpha_bar_t).sqrt(); x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps_hat; if sigma > 0: x_prev = x_prev + sigma * (torch.randn_like(x_t) if noise is None else noise); return x_prev
+    eps_hat = (x_t - alpha_bar_t.sqrt() * x0) / (1 - alpha_bar_t).sqrt()  # (B, C, H, W): ε, unless the clip moved x̂_0
+    x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps_hat  # (B, C, H, W)
     if sigma > 0:
         x_prev = x_prev + sigma * (torch.randn_like(x_t) if noise is None else noise)
     return x_prev

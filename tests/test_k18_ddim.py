@@ -50,11 +50,13 @@ def sigma_by_eq_16(alpha_bar_t: float, alpha_bar_prev: float, eta: float) -> flo
 
 
 def step_by_eq_12(x_t, eps, alpha_bar_t: float, alpha_bar_prev: float, eta: float, z) -> torch.Tensor:
-    """x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε + σ z, x̂_0 = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t clipped to [-1, 1]: float64."""
+    """x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z, x̂_0 = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t clipped to [-1, 1] and
+    ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t), the noise from the clipped x̂_0 to x_t: float64."""
     x_t, eps, z = x_t.double(), eps.double(), z.double()
     x0 = ((x_t - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5).clamp(-1, 1)
+    eps_hat = (x_t - alpha_bar_t**0.5 * x0) / (1 - alpha_bar_t) ** 0.5
     sigma = sigma_by_eq_16(alpha_bar_t, alpha_bar_prev, eta)
-    return alpha_bar_prev**0.5 * x0 + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps + sigma * z
+    return alpha_bar_prev**0.5 * x0 + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps_hat + sigma * z
 
 
 # --- 18.1: ddim_timesteps ---------------------------------------------------------------------
@@ -335,6 +337,62 @@ def test_18_4_eta_1_between_consecutive_steps_is_ddpms_posterior(kata, seed, t):
     assert_close(out, expected, call=where, seed=seed, atol=1e-5,
                  name=said("x_{t−1} (with η = 1 one step of DDIM is DDPM's: μ̃_t(x_t, x0) + √β̃_t z)",
                            ja="x_{t−1}（η = 1 なら DDIM の 1 ステップは DDPM のものと同じ: μ̃_t(x_t, x0) + √β̃_t z）"))  # fmt: skip
+
+
+# x̂_0 far outside [-1, 1], as a briefly trained model predicts at high noise: (ᾱ_t, ᾱ_s, η)
+CLIPPED_CASES = [(0.02, 0.3, 0.0), (0.3, 0.6, 0.0), (0.05, 0.5, 0.5), (0.4, 0.45, 1.0)]
+
+
+@pytest.mark.blank("18.4")
+@pytest.mark.parametrize("seed, case", list(enumerate(CLIPPED_CASES)))
+def test_18_4_the_direction_starts_at_the_clipped_x0(kata, seed, case):
+    alpha_bar_t, alpha_bar_prev, eta = case
+    torch.manual_seed(seed)
+    x_t, eps, z = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4) * 3, torch.randn(2, 3, 4, 4)  # x̂_0 up to ±20
+    where = call("ddim_step", x_t, eps, alpha_bar_t, alpha_bar_prev, eta=eta, noise=z)
+    where += said("    (x̂_0 far outside [-1, 1]: the clip moves it)", ja="    （x̂_0 が [-1, 1] の大きく外にあり、クリップで動く）")
+    out = kata.ddim_step(x_t, eps, alpha_bar_t, alpha_bar_prev, eta, z)
+    assert_tensor(out, shape=x_t.shape, dtype=torch.float32, call=where, seed=seed, name="x_s")
+    expected = step_by_eq_12(x_t, eps, alpha_bar_t, alpha_bar_prev, eta, z).float()
+    if torch.allclose(out, expected, atol=1e-4, rtol=1e-4):
+        return
+    x0 = ((x_t.double() - (1 - alpha_bar_t) ** 0.5 * eps.double()) / alpha_bar_t**0.5).clamp(-1, 1)
+    sigma = sigma_by_eq_16(alpha_bar_t, alpha_bar_prev, eta)
+    with_eps = alpha_bar_prev**0.5 * x0 + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps.double() + sigma * z.double()
+    if torch.allclose(out, with_eps.float(), atol=1e-4, rtol=1e-4):
+        fail(said("the step used the model's ε in the direction term, but the clip moved x̂_0: the direction to x_t "
+                  "starts at the clipped x̂_0, ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t). With ε, the step points back at the "
+                  "unclipped x̂_0, and samples drift to saturated colours",
+                  ja="方向の項にモデルの ε をそのまま使っていますが、クリップで x̂_0 が動いています。x_t への方向は"
+                     "クリップ後の x̂_0 から始まります: ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t)。ε のままだと、ステップは"
+                     "クリップ前の x̂_0 を指し直し、サンプルが飽和した色へ流れていきます"), where, seed)  # fmt: skip
+    assert_close(out, expected, call=where, seed=seed, atol=1e-4,
+                 name=said("x_s (√ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z, ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t))",
+                           ja="x_s（√ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z、ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t)）"))  # fmt: skip
+
+
+@pytest.mark.blank("18.4")
+@pytest.mark.parametrize("seed, t", list(enumerate([19, 5])))
+def test_18_4_eta_1_is_ddpms_step_even_when_the_clip_moves_x0(kata, seed, t):
+    torch.manual_seed(seed)
+    q = by_hand(make_schedule())
+    alpha_bar_t, alpha_bar_prev = q["alpha_bar"][t].item(), q["alpha_bar_prev"][t].item()
+    x_t, eps, z = torch.randn(2, 1, 4, 4), torch.randn(2, 1, 4, 4) * 3, torch.randn(2, 1, 4, 4)
+    where = (call("ddim_step", x_t, eps, alpha_bar_t, alpha_bar_prev, eta=1.0, noise=z)
+             + said(f"    (ᾱ_t and ᾱ_{{t−1}} of a schedule at t = {t}; x̂_0 far outside [-1, 1])",
+                    ja=f"    （スケジュールの t = {t} での ᾱ_t と ᾱ_{{t−1}}。x̂_0 は [-1, 1] の大きく外）"))  # fmt: skip
+    out = kata.ddim_step(x_t, eps, alpha_bar_t, alpha_bar_prev, 1.0, z)
+    assert_tensor(out, shape=(2, 1, 4, 4), dtype=torch.float32, call=where, seed=seed, name="x_{t−1}")
+    # kata 15's p_sample, written out: x̂_0 clipped, then DDPM Eq. 7's posterior mean from it and x_t, then √β̃_t z
+    x0 = ((x_t.double() - (1 - alpha_bar_t) ** 0.5 * eps.double()) / alpha_bar_t**0.5).clamp(-1, 1)
+    beta, alpha = q["beta"][t], q["alpha"][t]
+    mean = (alpha_bar_prev**0.5 * beta / (1 - alpha_bar_t) * x0
+            + alpha.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar_t) * x_t.double())  # fmt: skip
+    assert_close(out, (mean + q["variance"][t].sqrt() * z.double()).float(), call=where, seed=seed, atol=1e-4,
+                 name=said("x_{t−1} (η = 1 between consecutive steps: DDPM's μ̃_t(x_t, clipped x̂_0) + √β̃_t z, "
+                           "which needs the direction from the clipped x̂_0, ε̂)",
+                           ja="x_{t−1}（連続するステップ間で η = 1: DDPM の μ̃_t(x_t, クリップした x̂_0) + √β̃_t z。"
+                              "そのためにはクリップ後の x̂_0 からの方向 ε̂ が必要）"))  # fmt: skip
 
 
 @pytest.mark.blank("18.4")

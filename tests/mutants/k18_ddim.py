@@ -10,7 +10,7 @@ torch.linspace(T - 1, 0, n, dtype=torch.long), torch.linspace(T, 1, n).round().l
 (1-based, shifted), integer arithmetic ((T − 1) · k // (n − 1) for k = n − 1, ..., 0, with n = 1
 apart); in 18.2, torch.clamp or .clip, x_t / √ᾱ_t − √(1/ᾱ_t − 1) ε; in 18.3, σ² computed
 first (η² times the two ratios) and then its square root, or one square root of the product;
-in 18.4, σ z added always (σ = 0 adds nothing) once z is drawn when None, torch.randn(x_t.shape)
+in 18.4, ε̂ computed only when clip_x0 (ε itself otherwise), σ z added always (σ = 0 adds nothing) once z is drawn when None, torch.randn(x_t.shape)
 for the draw; in 18.5, the model and ddim_step called with keywords, ᾱ read as
 schedule.alpha_bar[...] (0-d float64 tensors), `i < len(timesteps) - 1` as the test.
 """
@@ -60,6 +60,26 @@ MUTANTS = {
             "sigma = (eta * (1 - alpha_bar_prev) / (1 - alpha_bar_t)).sqrt() * (1 - alpha_bar_t / alpha_bar_prev).sqrt()",
     },
     "18.4": {
+        "the model's ε in the direction term, not ε̂ from the clipped x̂_0": """
+            x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps
+            if sigma > 0:
+                x_prev = x_prev + sigma * (torch.randn_like(x_t) if noise is None else noise)
+            return x_prev
+        """,
+        "ε̂ with the roots swapped: (x_t − √(1 − ᾱ_t) x̂_0) / √ᾱ_t": """
+            eps_hat = (x_t - (1 - alpha_bar_t).sqrt() * x0) / alpha_bar_t.sqrt()
+            x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps_hat
+            if sigma > 0:
+                x_prev = x_prev + sigma * (torch.randn_like(x_t) if noise is None else noise)
+            return x_prev
+        """,
+        "ε̂ read from x_t alone: x_t / √(1 − ᾱ_t)": """
+            eps_hat = x_t / (1 - alpha_bar_t).sqrt()
+            x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps_hat
+            if sigma > 0:
+                x_prev = x_prev + sigma * (torch.randn_like(x_t) if noise is None else noise)
+            return x_prev
+        """,
         "σ² z: the variance where the standard deviation goes": """
             x_prev = alpha_bar_prev.sqrt() * x0 + (1 - alpha_bar_prev - sigma**2).sqrt() * eps
             if sigma > 0:
