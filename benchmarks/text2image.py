@@ -37,9 +37,7 @@ def ddpm_images(t, prompts: list[str], scale: float, seed: int = 0) -> torch.Ten
     B = len(prompts)
     tokens = mods.tokenizer.pad_batch([mods.tokenizer.encode(p, t.data.vocab) for p in prompts + [""] * B])
     context, mask = model.encode(mods, tokens)
-    guided = text2image.GuidedBelow(mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], scale),
-                                    mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], 1.0),
-                                    int(text2image.GUIDED_BELOW * model.schedule.T))  # the milestone's guidance
+    guided = mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], scale)  # the milestone's guidance
     sys.path.insert(0, str(catalog.REFERENCE_DIR))  # kata 15 is not in this milestone's chain: the reference's
     ddpm_sample = importlib.import_module("k15_ddpm").ddpm_sample
     x, _ = ddpm_sample(guided, (B, 3, 16, 16), model.schedule, torch.Generator().manual_seed(seed), context[:B], mask[:B])

@@ -43,8 +43,8 @@ class Demo:
             f"![{len(PROMPTS)} prompts drawn by the reference model of milestone text2image]({PNG.as_posix()})",
             "",
             f"`python -m nox -s demo` (or `katas demo`) draws it: milestone text2image's model trained on the reference "
-            f"katas, {text2image.DDIM_STEPS} DDIM steps, guidance {text2image.GUIDANCE:g} below t = "
-            f"{int(text2image.GUIDED_BELOW * text2image.T)}, seed {SEED}; the same seed draws the same picture.",
+            f"katas, {text2image.DDIM_STEPS} DDIM steps, guidance {text2image.GUIDANCE:g}, seed {SEED}; the same seed draws "
+            "the same picture.",
             f"The judge (shapes/judge.py) reads **{sum(self.right)} of {len(PROMPTS)}** images as their prompt:",
             "",
         ]

@@ -30,7 +30,7 @@ from shapes.grid import save_grid
 
 T = text2image.T
 VAE_STEPS = 600  # stage 2
-GUIDANCE = 1.25  # your TextToImage guides every step: a mild scale (at 4 on every step the pixel model's samples went yellow)
+GUIDANCE = 1.25  # your TextToImage guides every step: a mild scale
 KL_WEIGHT = 1e-3
 LATENT_CHANNELS = 4
 

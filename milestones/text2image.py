@@ -5,7 +5,12 @@ stage 1 trains your CLIP (kata 08, on your tokenizer, text encoder and ViT) on t
 their captions; stage 2 trains your ConditionalUNet (kata 16) to denoise scenes while reading
 the frozen tower's token features through cross-attention, with your condition dropout
 (p = 0.1), your training step and EMA (kata 14). Sampling uses your DDIM (kata 18, 50 steps)
-with your classifier-free guidance (kata 17).
+with your classifier-free guidance (kata 17) at every step. (Guidance 4 at every step once
+pushed every sample to saturated yellow, and the milestone guided only below t = 300: at high
+noise, where √ᾱ_t is about 10⁻⁴, x̂_0 magnified the guided ε's small bias far outside [-1, 1], and
+the DDIM step, still using that ε beside the clipped x̂_0, drifted. Since kata 18's step takes its
+direction from the clipped x̂_0, every step may be guided: on the same model, single-object
+adherence 95.3% → 100%, pair 57.0% → 59.4%, unseen 68.8% → 73.4%.)
 
 The figure: the judge's prompt adherence on two-object relational prompts ("a red circle above
 a blue square": both objects right, each in its place), drawn from scenes kept out of
@@ -31,8 +36,7 @@ from shapes.world import VOCABULARY
 
 T = 1000
 P_DROP = 0.1  # condition dropout while training (kata 16)
-GUIDANCE = 4.0  # classifier-free guidance scale when sampling (kata 17) ...
-GUIDED_BELOW = 0.3  # ... applied only at the low-noise end, t < 0.3 T: above it, guidance drowned the prompt (see below)
+GUIDANCE = 4.0  # classifier-free guidance scale when sampling (kata 17), at every DDIM step
 DDIM_STEPS = 50
 CLIP_STEPS = 1200  # stage 1: about 2 minutes on 2 cores
 TEXT_DIM = 64
@@ -92,22 +96,6 @@ def step(mods, model: TextToImageModel, batch, optimizer) -> float:
                                     context_mask=mask)  # fmt: skip
 
 
-class GuidedBelow(nn.Module):
-    """Your guided U-Net at the timesteps below `below`, and the plain conditional one (scale 1) above it.
-
-    Guidance in a limited interval (Kynkäänniemi et al. 2024): at high noise the two predictions of a
-    briefly trained model differ by a bias more than by the prompt, and guidance there pushed every
-    sample towards saturated yellow (the judge read 3% of the prompts right at g = 4 on all steps,
-    72% at g = 1, 89% single-object at g = 4 below 0.3 T; see the closing note of issue 8)."""
-
-    def __init__(self, guided: nn.Module, plain: nn.Module, below: int) -> None:
-        super().__init__()
-        self.guided, self.plain, self.below = guided, plain, below
-
-    def forward(self, x_t, t, context, context_mask=None):
-        return (self.guided if int(t.max()) < self.below else self.plain)(x_t, t, context, context_mask)
-
-
 @torch.no_grad()
 def draw(mods, model: TextToImageModel, vocab: dict[str, int], prompts: list[str], steps: int = DDIM_STEPS,
          scale: float = GUIDANCE, seed: int = 0, batch_size: int = 256) -> torch.Tensor:  # fmt: skip
@@ -120,8 +108,7 @@ def draw(mods, model: TextToImageModel, vocab: dict[str, int], prompts: list[str
         B = len(chunk)
         tokens = mods.tokenizer.pad_batch([mods.tokenizer.encode(p, vocab) for p in chunk + [""] * B]).to(device)
         context, mask = model.encode(mods, tokens)  # (2B, T, D), (2B, 1, T): the prompts, then empty captions
-        guided = GuidedBelow(mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], scale),
-                             mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], 1.0), int(GUIDED_BELOW * T))  # fmt: skip
+        guided = mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], scale)
         x = mods.ddim.ddim_sample(guided, (B, 3, 16, 16), model.schedule, steps, 0.0, generator, context[:B], mask[:B])
         images.append(mods.forward.to_image_range(x.cpu()).clamp(0, 1))
     return torch.cat(images)
@@ -148,7 +135,6 @@ def evaluate_with(draw_with, mods, model: nn.Module, data, out: Path) -> tuple[f
         "attributes": {g: {a: round(v, 4) for a, v in reports[g].accuracy.items()} for g in GROUPS},
         "prompts": {g: len(getattr(prompts, g)) for g in GROUPS},
         "guidance": GUIDANCE,
-        "guided_below_t": int(GUIDED_BELOW * T),
         "ddim_steps": DDIM_STEPS,
         "clip_steps": CLIP_STEPS,
     }

@@ -23,13 +23,10 @@ def draw(mods, show) -> None:
         prompts, B, tok = list(PROMPTS), len(PROMPTS), mods.tokenizer
         tokens = tok.pad_batch([tok.encode(p, model.vocab) for p in prompts + [""] * B]).to(show.device)
         context, mask = model.encode(mods, tokens)
-        below = int(text2image.GUIDED_BELOW * text2image.T)
-        denoiser = text2image.GuidedBelow(mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], text2image.GUIDANCE),
-                                          mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], 1.0), below)  # fmt: skip
+        denoiser = mods.guidance.Guided(model.ema_unet, context[B:], mask[B:], text2image.GUIDANCE)
         schedule, context, mask = model.schedule, context[:B], mask[:B]
         rows = prompts
-        about = (f"milestone text2image's model, guidance {text2image.GUIDANCE:g} below t = {below} (as the milestone "
-                 "draws)")  # fmt: skip
+        about = f"milestone text2image's model, guidance {text2image.GUIDANCE:g} at every step (as the milestone draws)"
         show.now(f"Sampling {B} prompts with DDPM's {schedule.T} steps and with DDIM: about 1-2 minutes on 2 CPU cores.")
     else:
         T = show.steps(text2image.T, 100)

@@ -177,23 +177,6 @@ def test_judged_prompts_are_kept_out_of_training_and_the_showcase_is_trained():
     assert any(parse_caption(SHOWCASE[0]).same_scene(label) for label in training_scenes(20_000).labels())
 
 
-def test_guidance_is_applied_only_below_its_timestep():
-    from milestones.text2image import GuidedBelow
-
-    class Answer(torch.nn.Module):
-        def __init__(self, value):
-            super().__init__()
-            self.value = value
-
-        def forward(self, x, t, context, context_mask=None):
-            return torch.full_like(x, self.value)
-
-    model = GuidedBelow(Answer(4.0), Answer(1.0), below=300)
-    x = torch.zeros(2, 3, 4, 4)
-    assert model(x, torch.tensor([299, 299]), None).unique().tolist() == [4.0]
-    assert model(x, torch.tensor([300, 300]), None).unique().tolist() == [1.0]
-
-
 def test_a_checkpoint_keys_on_the_milestones_code_it_trains_with_not_on_the_others():
     from milestones import latent, text2image, vit
     from milestones.runner import milestone_code
