@@ -16,13 +16,14 @@ model's ε at x_t (DDIM Eq. 12, with ᾱ written for the paper's α):
 clipped x̂_0 to x_t, or the two terms disagree: a briefly trained model's x̂_0 is often far
 outside [-1, 1] at high noise, and a step that keeps the old ε drifts towards saturated colours
 (in the text2image milestone, single-object prompts drawn right went from 81% with ε to 95%
-with ε̂; diffusers calls this use_clipped_model_output). DDPM's posterior mean (kata 15) reads
-x̂_0 and x_t, so it does this without saying. η = 0 makes sampling deterministic (no fresh noise:
-the same x_T always gives the same image); η = 1 between consecutive steps is exactly DDPM's
-step (σ² = β̃_t, kata 15).
-The jumps follow a short, evenly spread sequence of timesteps, from T − 1 (pure noise) down
-to 0; after the last one (t = 0) the image is x̂_0 itself: ᾱ_s = 1 there, "before the first
-step", as kata 09's alpha_bar_prev[0] = 1.
+with ε̂; diffusers calls this use_clipped_model_output). DDPM's posterior mean (kata 15) is
+built from x̂_0 and x_t, so it does this already.
+
+η = 0 makes sampling deterministic (no fresh noise: the same x_T always gives the same image);
+η = 1 between consecutive steps is exactly DDPM's step (σ² = β̃_t, kata 15). The jumps follow
+a short, evenly spread sequence of timesteps, from T − 1 (pure noise) down to 0; after the last
+one (t = 0) the image is x̂_0 itself: ᾱ_s = 1 there, "before the first step", as kata 09's
+alpha_bar_prev[0] = 1.
 
 Timesteps are 0-based (kata 10); images in [-1, 1].
 
