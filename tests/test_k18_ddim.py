@@ -49,11 +49,24 @@ def sigma_by_eq_16(alpha_bar_t: float, alpha_bar_prev: float, eta: float) -> flo
     return eta * ((1 - alpha_bar_prev) / (1 - alpha_bar_t)) ** 0.5 * (1 - alpha_bar_t / alpha_bar_prev) ** 0.5
 
 
+def predicted_x0(x_t, eps, alpha_bar_t: float) -> torch.Tensor:
+    """x̂_0 = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t clipped to [-1, 1] (Eq. 4 solved for x_0): float64."""
+    return ((x_t.double() - (1 - alpha_bar_t) ** 0.5 * eps.double()) / alpha_bar_t**0.5).clamp(-1, 1)
+
+
+def ddpm_step_by_eq_7(q: dict, t: int, x0, x_t, z) -> torch.Tensor:
+    """DDPM's step from x_t (kata 15): the posterior mean μ̃_t(x_t, x0) of Eq. 7, then √β̃_t z: float64."""
+    alpha_bar_t, alpha_bar_prev, beta, alpha = q["alpha_bar"][t], q["alpha_bar_prev"][t], q["beta"][t], q["alpha"][t]
+    mean = (alpha_bar_prev.sqrt() * beta / (1 - alpha_bar_t) * x0.double()
+            + alpha.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar_t) * x_t.double())  # fmt: skip
+    return mean + q["variance"][t].sqrt() * z.double()
+
+
 def step_by_eq_12(x_t, eps, alpha_bar_t: float, alpha_bar_prev: float, eta: float, z) -> torch.Tensor:
     """x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z, x̂_0 = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t clipped to [-1, 1] and
     ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t), the noise from the clipped x̂_0 to x_t: float64."""
-    x_t, eps, z = x_t.double(), eps.double(), z.double()
-    x0 = ((x_t - (1 - alpha_bar_t) ** 0.5 * eps) / alpha_bar_t**0.5).clamp(-1, 1)
+    x0 = predicted_x0(x_t, eps, alpha_bar_t)
+    x_t, z = x_t.double(), z.double()
     eps_hat = (x_t - alpha_bar_t**0.5 * x0) / (1 - alpha_bar_t) ** 0.5
     sigma = sigma_by_eq_16(alpha_bar_t, alpha_bar_prev, eta)
     return alpha_bar_prev**0.5 * x0 + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps_hat + sigma * z
@@ -329,11 +342,7 @@ def test_18_4_eta_1_between_consecutive_steps_is_ddpms_posterior(kata, seed, t):
                     ja=f"    （スケジュールの t = {t} での ᾱ_t と ᾱ_{{t−1}}。x_t は x0 と eps から作ったもの）"))  # fmt: skip
     out = kata.ddim_step(x_t, eps, alpha_bar_t, alpha_bar_prev, 1.0, z)
     assert_tensor(out, shape=(2, 1, 4, 4), dtype=torch.float32, call=where, seed=seed, name="x_{t−1}")
-    # DDPM Eq. 7: the posterior mean of x_{t−1} given x_t and x_0, then √β̃_t z
-    beta, alpha = q["beta"][t], q["alpha"][t]
-    mean = (alpha_bar_prev**0.5 * beta / (1 - alpha_bar_t) * x0.double()
-            + alpha.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar_t) * x_t.double())  # fmt: skip
-    expected = (mean + q["variance"][t].sqrt() * z.double()).float()
+    expected = ddpm_step_by_eq_7(q, t, x0, x_t, z).float()
     assert_close(out, expected, call=where, seed=seed, atol=1e-5,
                  name=said("x_{t−1} (with η = 1 one step of DDIM is DDPM's: μ̃_t(x_t, x0) + √β̃_t z)",
                            ja="x_{t−1}（η = 1 なら DDIM の 1 ステップは DDPM のものと同じ: μ̃_t(x_t, x0) + √β̃_t z）"))  # fmt: skip
@@ -356,7 +365,7 @@ def test_18_4_the_direction_starts_at_the_clipped_x0(kata, seed, case):
     expected = step_by_eq_12(x_t, eps, alpha_bar_t, alpha_bar_prev, eta, z).float()
     if torch.allclose(out, expected, atol=1e-4, rtol=1e-4):
         return
-    x0 = ((x_t.double() - (1 - alpha_bar_t) ** 0.5 * eps.double()) / alpha_bar_t**0.5).clamp(-1, 1)
+    x0 = predicted_x0(x_t, eps, alpha_bar_t)
     sigma = sigma_by_eq_16(alpha_bar_t, alpha_bar_prev, eta)
     with_eps = alpha_bar_prev**0.5 * x0 + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps.double() + sigma * z.double()
     if torch.allclose(out, with_eps.float(), atol=1e-4, rtol=1e-4):
@@ -383,12 +392,9 @@ def test_18_4_eta_1_is_ddpms_step_even_when_the_clip_moves_x0(kata, seed, t):
                     ja=f"    （スケジュールの t = {t} での ᾱ_t と ᾱ_{{t−1}}。x̂_0 は [-1, 1] の大きく外）"))  # fmt: skip
     out = kata.ddim_step(x_t, eps, alpha_bar_t, alpha_bar_prev, 1.0, z)
     assert_tensor(out, shape=(2, 1, 4, 4), dtype=torch.float32, call=where, seed=seed, name="x_{t−1}")
-    # kata 15's p_sample, written out: x̂_0 clipped, then DDPM Eq. 7's posterior mean from it and x_t, then √β̃_t z
-    x0 = ((x_t.double() - (1 - alpha_bar_t) ** 0.5 * eps.double()) / alpha_bar_t**0.5).clamp(-1, 1)
-    beta, alpha = q["beta"][t], q["alpha"][t]
-    mean = (alpha_bar_prev**0.5 * beta / (1 - alpha_bar_t) * x0
-            + alpha.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar_t) * x_t.double())  # fmt: skip
-    assert_close(out, (mean + q["variance"][t].sqrt() * z.double()).float(), call=where, seed=seed, atol=1e-4,
+    # kata 15's p_sample, written out: x̂_0 clipped, then DDPM's step from it and x_t
+    expected = ddpm_step_by_eq_7(q, t, predicted_x0(x_t, eps, alpha_bar_t), x_t, z).float()
+    assert_close(out, expected, call=where, seed=seed, atol=1e-4,
                  name=said("x_{t−1} (η = 1 between consecutive steps: DDPM's μ̃_t(x_t, clipped x̂_0) + √β̃_t z, "
                            "which needs the direction from the clipped x̂_0, ε̂)",
                            ja="x_{t−1}（連続するステップ間で η = 1: DDPM の μ̃_t(x_t, クリップした x̂_0) + √β̃_t z。"
