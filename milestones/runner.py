@@ -210,10 +210,19 @@ def lr_factor(step: int, steps: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 
+def adamw(model: torch.nn.Module, lr: float) -> torch.optim.AdamW:
+    """AdamW (weight decay 0.01), fused into one kernel where this PyTorch and device have it: on 2 CPU
+    cores that takes a U-Net's optimizer step from about 12 ms to 3 (a tenth of milestone ddpm's step)."""
+    try:
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, fused=True)
+    except (RuntimeError, ValueError, TypeError):  # no fused kernel for this device or this PyTorch
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+
+
 def train(spec: Spec, mods, model: torch.nn.Module, data, steps: int, device: torch.device, console: Console) -> float:
     """AdamW for `steps` steps on random batches, with a progress bar; returns the seconds it took."""
     generator = torch.Generator().manual_seed(0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=0.01)
+    optimizer = adamw(model, spec.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps)) if spec.lr_decay else None
     n = spec.train_size(data)
     model.train()
