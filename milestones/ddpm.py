@@ -12,8 +12,10 @@ toss near the goal. The PNGs: the first 64 samples, and the trajectory of a few 
 noise to image.
 
 T = 250 steps (the cosine schedule, kata 09): 1000 would sample four times slower on a CPU
-for little gain at 16×16. The budget, 3000 steps of 32 scenes, takes about 9 minutes on 2 CPU
-cores: at 1500 steps the judge found 72% of 64 samples clean, at 3000 steps 92% of 256.
+for little gain at 16×16. The budget, 4000 steps of 32 scenes, takes about 10 minutes on 2 CPU
+cores (572 s measured), and the judge found 93.8% of 256 samples clean. At 3000 steps two runs
+that differed only in AdamW's kernel (plain, fused) found 92.2% and 89.1%: too near the goal for
+the reference to pass every time. At 1500 steps, 72% of 64.
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ SPEC = Spec(
     metric="clean_share",
     says="samples the judge reads as clean scenes",
     goal=0.90,
-    steps=3000,
-    minutes="about 9 minutes",
+    steps=4000,
+    minutes="about 10 minutes",
     batch_size=32,
     lr=2e-3,
     make_data=make_data,
