@@ -14,8 +14,8 @@ noise to image.
 T = 250 steps (the cosine schedule, kata 09): 1000 would sample four times slower on a CPU
 for little gain at 16×16. The budget, 4000 steps of 32 scenes, takes about 10 minutes on 2 CPU
 cores (572 s measured), and the judge found 93.8% of 256 samples clean. At 3000 steps two runs
-that differed only in AdamW's kernel (plain, fused) found 92.2% and 89.1%: too near the goal for
-the reference to pass every time. At 1500 steps, 72% of 64.
+that differed only in AdamW's kernel (plain, fused) and thread count found 92.2% and 89.1%: too
+near the goal for the reference to pass every time. At 1500 steps, 72% of 64.
 """
 
 from __future__ import annotations
