@@ -8,6 +8,7 @@ import time
 
 import torch
 
+from milestones.runner import adamw
 from pictures import plot
 from shapes.world import make_scenes
 
@@ -32,7 +33,7 @@ def draw(mods, show) -> None:
     unet = mods.unet.UNet(mods.unet.UNetConfig(channels=(16, 32), attention=(False, False), time_dim=64))
     untrained = copy.deepcopy(unet)
     ema = tr.EMA(unet, decay=0.98)
-    optimizer = torch.optim.AdamW(unet.parameters(), lr=2e-3, weight_decay=0.01)
+    optimizer = adamw(unet, 2e-3)
     generator = torch.Generator().manual_seed(0)
     held_noise = torch.randn(held.shape, generator=generator)
     held_t = tr.sample_timesteps(len(held), T, generator)

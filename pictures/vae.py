@@ -8,6 +8,7 @@ import time
 import torch
 
 from milestones.latent import LATENT_CHANNELS
+from milestones.runner import adamw
 from pictures.checkpoints import part, run_first
 from shapes.world import make_scenes
 
@@ -38,7 +39,7 @@ def quick_vae(mods, steps: int, device) -> tuple[torch.nn.Module, dict]:
     images = mods.forward.to_model_range(make_scenes(2048, seed=1).images)
     torch.manual_seed(0)
     vae = mods.vae.VAE(mods.vae.VAEConfig(latent_channels=LATENT_CHANNELS, channels=(16, 32))).to(device)
-    optimizer = torch.optim.AdamW(vae.parameters(), lr=2e-3, weight_decay=0.01)
+    optimizer = adamw(vae, 2e-3)
     generator = torch.Generator().manual_seed(0)
     curves = {"reconstruction": [], "kl": []}
     for _ in range(steps):
